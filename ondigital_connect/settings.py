@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ODC_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Field(default=Path(".odc"), description="Folder for locks and local state.")
-    duckdb_memory_limit: str = Field(default="2GB", description="DuckDB memory_limit per connection.")
+    duckdb_memory_limit: str = Field(default="2GB", description="DuckDB memory_limit.")
     duckdb_threads: int = Field(default=2, ge=1, description="DuckDB worker threads.")
     pseudonym_key: SecretStr = Field(
         default=SecretStr("dev-only-pseudonym-key"),

@@ -1,4 +1,4 @@
-"""Table specs derived from the canonical pydantic models, so DDL is generated, never hand-written."""
+"""Table specs derived from the canonical pydantic models: DDL is generated, never hand-written."""
 
 from __future__ import annotations
 

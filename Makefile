@@ -1,0 +1,33 @@
+# Ondigital Connect: the front door. `make help` lists the targets.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+N ?= 50000
+
+.PHONY: help venv demo test lint bench fmt
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+
+venv: $(PY) ## Create .venv and install the project with its dev extra
+
+demo: $(PY) ## Simulated shop -> sandbox -> real Shopify client -> DuckDB -> KPI summary
+	$(VENV)/bin/ondigital-connect demo
+
+test: $(PY) ## Lint, then the whole test suite (offline, loopback only)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+lint: $(PY) ## ruff check
+	$(VENV)/bin/ruff check .
+
+fmt: $(PY) ## ruff format
+	$(VENV)/bin/ruff format .
+
+bench: $(PY) ## Throughput benchmark (installs the bench extra with dlt); N=50000 by default
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	$(PY) bench/sync_throughput.py --orders $(N)
