@@ -1,0 +1,25 @@
+"""The ``ondigital-connect`` command line: sync, status and the demo."""
+
+from __future__ import annotations
+
+import click
+
+from ondigital_connect.cli.demo_cmd import demo
+from ondigital_connect.cli.status_cmd import status
+from ondigital_connect.cli.sync_cmd import sync
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ondigital-connect")
+def cli() -> None:
+    """Ondigital Connect: sync sources into a warehouse and report on the runs."""
+
+
+cli.add_command(sync)
+cli.add_command(status)
+cli.add_command(demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
