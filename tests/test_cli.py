@@ -1,0 +1,66 @@
+"""The command line: help everywhere, status on a real warehouse, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from ondigital_connect.cli import cli
+from ondigital_connect.sync import SyncEngine
+from ondigital_connect.warehouse import DuckDBWarehouse
+from tests.conftest import NOW
+from tests.fakes import ListSource, record
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, (*prefix, name))
+        else:
+            out.append((*prefix, name))
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(cli), ids=lambda p: " ".join(p) or "root")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_status_shows_runs_counts_and_rejects(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "s.duckdb"
+    wh = DuckDBWarehouse(path)
+    records = [record(i, hours=i) for i in range(5)]
+    records[1]["amount"] = "n/a"
+    SyncEngine(wh, lock_dir=tmp_path / "locks", clock=lambda: NOW).run(
+        ListSource(records), "orders")
+    wh.close()
+    result = CliRunner().invoke(cli, ["status", "--warehouse", f"duckdb://{path}"])
+    assert result.exit_code == 0, result.output
+    assert "fake/acct/orders" in result.output
+    assert "succeeded" in result.output
+    assert "not a decimal" in result.output
+    assert "│ orders           │ 4    │" in result.output
+
+
+def test_sync_without_token_says_which_variable(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ODC_SHOPIFY_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["sync", "shopify", "--shop", "x.myshopify.com",
+                                      "--warehouse", f"duckdb://{tmp_path}/w.duckdb"])
+    assert result.exit_code != 0
+    assert "ODC_SHOPIFY_TOKEN" in result.output
+
+
+def test_status_on_a_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["status", "--warehouse", "duckdb://"])
+    assert result.exit_code != 0
+    assert "DuckDB URL" in result.output
