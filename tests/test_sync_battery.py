@@ -55,7 +55,7 @@ def keep_all_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Defect: append instead of replace (no delete of the previous version)."""
     def replace(self: DuckDBWarehouse, root: object) -> int:
         self._run('INSERT INTO "orders" BY NAME SELECT * FROM _winners')
-        return int(self._run("SELECT count(*) FROM _winners").fetchone()[0])
+        return int(self.fetch("SELECT count(*) FROM _winners")[0][0])
     monkeypatch.setattr(DuckDBWarehouse, "_replace_winners", replace)
     monkeypatch.setattr(duckdb_module, "dedupe_batch", lambda root, rows: (rows, 0))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from ondigital_connect.cli.progress import describe_run, live_progress
 from ondigital_connect.errors import ConfigError, OnDigitalError
@@ -72,7 +72,8 @@ def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_
 
 def print_runs(console: Console, runs: list) -> None:
     """A table of finished runs."""
-    table = Table("stream", "status", "fetched", "loaded", "rejected", "duplicates", "seconds")
+    table = Table("status", "fetched", "loaded", "rejected", "duplicates", "seconds")
+    table.columns.insert(0, Column("stream", no_wrap=True))
     for run in runs:
         row = describe_run(run)
         table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))

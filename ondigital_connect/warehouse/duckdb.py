@@ -116,11 +116,11 @@ class DuckDBWarehouse:
     def _classify(self, root: TableSpec, run_id: str) -> tuple[int, int]:
         t, on, ver = quote(root.name), _join(root.primary_key), quote(root.version_column or "")
         first = quote(root.primary_key[0])
-        repeated, stale = self._run(
+        ((repeated, stale),) = self.fetch(
             f"SELECT count(*) FILTER (WHERE t.{first} IS NOT NULL AND t._run_id = ?), "
             f"count(*) FILTER (WHERE t._run_id IS DISTINCT FROM ? AND t.{ver} > s.{ver}) "
             f"FROM _stage_root s LEFT JOIN {t} t ON {on}", [run_id, run_id],
-        ).fetchone() or (0, 0)
+        )
         self._run(
             f"CREATE OR REPLACE TEMP TABLE _winners AS SELECT s.* FROM _stage_root s "
             f"LEFT JOIN {t} t ON {on} WHERE t.{first} IS NULL OR t.{ver} <= s.{ver}"
@@ -131,8 +131,8 @@ class DuckDBWarehouse:
         t, keys = quote(root.name), ", ".join(quote(k) for k in root.primary_key)
         self._run(f"DELETE FROM {t} WHERE ({keys}) IN (SELECT ({keys}) FROM _winners)")
         self._run(f"INSERT INTO {t} BY NAME SELECT * FROM _winners")
-        row = self._run("SELECT count(*) FROM _winners").fetchone()
-        return int(row[0]) if row else 0
+        ((written,),) = self.fetch("SELECT count(*) FROM _winners")
+        return int(written)
 
     def _load_children(
         self, root: TableSpec, child: TableSpec, rows: Rows, stamp: dict[str, Any]
