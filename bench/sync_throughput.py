@@ -1,0 +1,132 @@
+"""Shopify orders from a loopback sandbox into DuckDB: our client vs dlt, orders/s and peak RSS.
+
+Usage: python bench/sync_throughput.py [--orders 50000 500000] [--skip-dlt]
+
+Each measured run is its own process (so peak RSS is that run's alone); the sandbox serving
+the simulated shop runs in a third process (the machine's other core). Orders have 3 lines.
+Our client reads the Admin GraphQL API; dlt's ``rest_api`` source reads the same data from the
+sandbox's legacy REST ``orders.json`` (Link-header pagination), the way dlt's Shopify source does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_ours(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
+    """Sync the orders stream with our client and engine; return seconds and counts."""
+    from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
+    from ondigital_connect.sync import SyncEngine
+    from ondigital_connect.warehouse import DuckDBWarehouse
+
+    settings = ShopifySettings(shop=shop, token=token, base_url=url, orders_page_size=250)
+    source = ShopifySource(settings, pseudonym_key=b"bench")
+    wh = DuckDBWarehouse(db)
+    engine = SyncEngine(wh, tenant="bench", lock_dir=Path(db).parent / "locks")
+    start = time.perf_counter()
+    run = engine.run(source, "orders", batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    lines = wh.fetch("SELECT count(*) FROM order_lines")[0][0]
+    wh.close()
+    return {"seconds": seconds, "orders": run.loaded, "lines": lines, "status": run.status}
+
+
+def run_dlt(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
+    """The same orders through dlt's rest_api source (merge on id) into DuckDB."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    import dlt
+    from dlt.sources.rest_api import rest_api_source
+
+    source = rest_api_source({
+        "client": {
+            "base_url": f"{url}/admin/api/2026-10/",
+            "auth": {"type": "api_key", "name": "X-Shopify-Access-Token", "api_key": token,
+                     "location": "header"},
+            "paginator": {"type": "header_link"},
+        },
+        "resources": [{
+            "name": "orders", "primary_key": "id", "write_disposition": "merge",
+            "endpoint": {"path": "orders.json", "data_selector": "orders",
+                         "params": {"limit": 250, "status": "any"}},
+        }],
+    })
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_shopify", destination=dlt.destinations.duckdb(db),
+        dataset_name="shopify", pipelines_dir=str(Path(db).parent / "dlt"),
+    )
+    start = time.perf_counter()
+    pipeline.run(source)
+    seconds = time.perf_counter() - start
+    with pipeline.sql_client() as client:
+        orders = client.execute_sql("SELECT count(*) FROM orders")[0][0]
+        lines = client.execute_sql("SELECT count(*) FROM orders__line_items")[0][0]
+    return {"seconds": seconds, "orders": orders, "lines": lines, "status": "done"}
+
+
+def child(kind: str, url: str, token: str, shop: str, db: str, batch_size: int) -> None:
+    """Run one measurement in this process and print it as JSON."""
+    result = (run_ours if kind == "ours" else run_dlt)(url, token, shop, db, batch_size)
+    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    print(json.dumps(result))
+
+
+def measure(kind: str, n: int, sandbox: tuple[str, str, str], batch_size: int) -> dict:
+    """Spawn a child for one measurement and collect its JSON line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, __file__, "--child", kind, *sandbox, f"{tmp}/bench.duckdb",
+               str(batch_size)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=3600)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["orders_per_s"] = round(result["orders"] / result["seconds"])
+    return result
+
+
+def main() -> None:
+    """Parse arguments, serve each N, measure ours (and dlt), print a table."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, nargs="+", default=[50_000, 500_000])
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument("--dlt-max", type=int, default=500_000,
+                        help="Skip dlt above this many orders (it is slow).")
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, url, token, shop, db, batch = args.child
+        child(kind, url, token, shop, db, int(batch))
+        return
+    print(f"{'orders':>9} {'client':>6} {'seconds':>8} {'orders/s':>9} {'lines':>9} "
+          f"{'peak RSS MB':>11}")
+    for n in args.orders:
+        server = subprocess.Popen([sys.executable, str(HERE / "serve_sandbox.py"), "--orders",
+                                   str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            url, token, shop = server.stdout.readline().split()
+            kinds = ["ours"] + ([] if args.skip_dlt or n > args.dlt_max else ["dlt"])
+            for kind in kinds:
+                r = measure(kind, n, (url, token, shop), args.batch_size)
+                print(f"{n:>9,} {kind:>6} {r['seconds']:>8.1f} {r['orders_per_s']:>9,} "
+                      f"{r['lines']:>9,} {r['peak_rss_mb']:>11,.0f}", flush=True)
+        finally:
+            server.stdin.close()
+            server.wait(30)
+
+
+if __name__ == "__main__":
+    main()
