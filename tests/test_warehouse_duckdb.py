@@ -169,3 +169,20 @@ def test_second_writer_process_gets_a_clear_error(tmp_path: Path) -> None:
 def test_connect_rejects_unknown_urls() -> None:
     with pytest.raises(ConfigError, match="expected duckdb"):
         connect("postgres://x")
+
+
+def test_arrow_conversion_keeps_values_of_rows_with_different_keys() -> None:
+    from ondigital_connect.warehouse.arrow import to_arrow
+
+    spec = get_table("orders")
+    a = order_row(1, T0, Decimal("1.50"))
+    b = dict(order_row(2, T0, Decimal("2.50")), cancelled_at=T0, market="NO")
+    c = dict(order_row(3, T0, Decimal("3.50")), market="SE")
+    table = to_arrow(spec, [a, b, c], _run_id="r").to_pydict()
+    assert table["market"] == [None, "NO", "SE"]
+    assert table["cancelled_at"] == [None, T0, None]
+    assert table["total"] == [Decimal("1.5"), Decimal("2.5"), Decimal("3.5")]
+    same = to_arrow(spec, [c, dict(c, order_key="k2")], _run_id="r").to_pydict()
+    assert same["order_key"] == ["fake:acct:3", "k2"]
+    assert same["_run_id"] == ["r", "r"]
+    assert same["cancelled_at"] == [None, None]

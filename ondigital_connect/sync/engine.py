@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from ondigital_connect.errors import ConfigError, OnDigitalError
+from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.models.canonical import RejectedRecord, SchemaDrift, SyncRun, SyncState
 from ondigital_connect.models.tables import get_table
 from ondigital_connect.sources.base import Batch, Source, StreamSpec, Window
@@ -69,7 +70,8 @@ class SyncEngine:
             )
             run = self._start(source, stream, window)
             try:
-                counts = self._execute(source, spec, window, run, batch_size)
+                with gc_paused():  # batches are acyclic; full collections only cost time
+                    counts = self._execute(source, spec, window, run, batch_size)
             except BaseException as exc:
                 self._finish(run, _Counts(), status="failed", error=_describe(exc))
                 raise

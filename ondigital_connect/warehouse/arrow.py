@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -38,13 +40,31 @@ def to_arrow(spec: TableSpec, rows: list[dict[str, Any]], **stamp: Any) -> pa.Ta
     ``stamp`` sets a column to one value for every row (``_synced_at``, ``_run_id``).
     Missing keys become NULL; keys the spec does not know are ignored.
     """
-    columns: dict[str, list[Any]] = {}
+    n = len(rows)
+    names = [c.name for c in spec.columns if c.name not in stamp]
+    columns = dict(zip(names, _transpose(rows, names), strict=True))
     for col in spec.columns:
         if col.name in stamp:
-            columns[col.name] = [stamp[col.name]] * len(rows)
+            columns[col.name] = [stamp[col.name]] * n
         elif col.sql_type == "JSON":
-            columns[col.name] = [_json_text(r.get(col.name)) for r in rows]
-        else:
-            name = col.name
-            columns[name] = [r.get(name) for r in rows]
+            columns[col.name] = [_json_text(v) for v in columns[col.name]]
     return pa.Table.from_pydict(columns, schema=arrow_schema(spec))
+
+
+def _transpose(rows: list[dict[str, Any]], names: list[str]) -> list[Sequence[Any]]:
+    """Rows -> columns in the order of ``names`` (a missing key is NULL).
+
+    When every row has the same keys (the common case: one mapper builds them all), one
+    C-level ``itemgetter`` pass does the work; otherwise each column is gathered with
+    ``dict.get`` so that no value is ever dropped.
+    """
+    if not rows:
+        return [[] for _ in names]
+    keys = rows[0].keys()
+    present = [name for name in names if name in keys]
+    if len(present) > 1 and all(r.keys() == keys for r in rows):
+        values = dict(zip(present, zip(*map(itemgetter(*present), rows), strict=True),
+                          strict=True))
+        nulls = [None] * len(rows)
+        return [values.get(name, nulls) for name in names]
+    return [[r.get(name) for r in rows] for name in names]
