@@ -45,11 +45,10 @@ from ondigital_connect.sources.shopify import payloads as payloads_module
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
 from ondigital_connect.warehouse import DuckDBWarehouse
-from ondigital_connect.warehouse import duckdb as duckdb_module
 from ondigital_connect.warehouse.arrow import to_arrow
 from ondigital_connect.warehouse.ddl import quote
+from tests.defects import SOUND_OR_DEFECT, expect, keep_all_versions, no_version_guard
 
-SOUND_OR_DEFECT = pytest.mark.parametrize("defect", [False, True], ids=["sound", "defect"])
 KEY = b"battery-key"
 TOKEN = "shpat_battery_secret_7f3a9c"  # noqa: S105 - the sandbox's token, checked for leaks
 TENANT = "t1"
@@ -59,13 +58,6 @@ ENTITY_TABLES = (("orders", "order_key"), ("order_lines", "line_key"),
                  ("refunds", "refund_key"), ("refund_lines", "refund_line_key"))
 
 
-def expect(defect: bool, check: Callable[[], None]) -> None:
-    """Run ``check``; with a defect injected it must fail."""
-    if defect:
-        with pytest.raises(AssertionError):
-            check()
-    else:
-        check()
 
 
 def attempt(call: Callable[[], Any]) -> BaseException | None:
@@ -393,13 +385,6 @@ def test_expired_token_stops_at_once_and_never_leaks(defect: bool, root: str, ri
 # -- 6. The same order on two pages ---------------------------------------------------------
 
 
-def keep_all_versions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Defect: append instead of replace, and no in-batch de-duplication."""
-    def replace(self: DuckDBWarehouse, root: object) -> int:
-        self._run('INSERT INTO "orders" BY NAME SELECT * FROM _winners')
-        return int(self.fetch("SELECT count(*) FROM _winners")[0][0])
-    monkeypatch.setattr(DuckDBWarehouse, "_replace_winners", replace)
-    monkeypatch.setattr(duckdb_module, "dedupe_batch", lambda root, rows: (rows, 0))
 
 
 @SOUND_OR_DEFECT
@@ -426,9 +411,7 @@ def test_duplicates_across_pages(defect: bool, rig: Rig, monkeypatch: pytest.Mon
 def test_out_of_order_version_never_wins(defect: bool, rig: Rig,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     if defect:  # no version guard: whatever arrives last wins
-        monkeypatch.setattr(DuckDBWarehouse, "_classify", lambda self, root, run_id: (
-            self._run("CREATE OR REPLACE TEMP TABLE _winners AS SELECT * FROM _stage_root"),
-            (0, 0))[1])
+        no_version_guard(monkeypatch)
     rig.sync()
     newest = newest_order(rig)
     rig.sandbox.overrides.stale_version(newest.order_id, factor=Decimal("0.5"),

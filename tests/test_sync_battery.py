@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,9 @@ from ondigital_connect.models.canonical import SyncState
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
 from ondigital_connect.warehouse import DuckDBWarehouse
-from ondigital_connect.warehouse import duckdb as duckdb_module
 from tests.conftest import NOW
+from tests.defects import SOUND_OR_DEFECT, expect, keep_all_versions, no_version_guard
 from tests.fakes import T0, ListSource, record
-
-SOUND_OR_DEFECT = pytest.mark.parametrize("defect", [False, True], ids=["sound", "defect"])
-
-
-def expect(defect: bool, check: Callable[[], None]) -> None:
-    """Run ``check``; with a defect injected it must fail."""
-    if defect:
-        with pytest.raises(AssertionError):
-            check()
-    else:
-        check()
 
 
 def snapshot(wh: DuckDBWarehouse) -> list[tuple]:
@@ -51,13 +39,6 @@ def state_of(wh: DuckDBWarehouse) -> SyncState | None:
     return wh.get_state("fake", "acct", "orders")
 
 
-def keep_all_versions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Defect: append instead of replace (no delete of the previous version)."""
-    def replace(self: DuckDBWarehouse, root: object) -> int:
-        self._run('INSERT INTO "orders" BY NAME SELECT * FROM _winners')
-        return int(self.fetch("SELECT count(*) FROM _winners")[0][0])
-    monkeypatch.setattr(DuckDBWarehouse, "_replace_winners", replace)
-    monkeypatch.setattr(duckdb_module, "dedupe_batch", lambda root, rows: (rows, 0))
 
 
 @SOUND_OR_DEFECT
@@ -97,9 +78,7 @@ def test_duplicates_across_pages(defect: bool, engine: SyncEngine, warehouse: Du
 def test_out_of_order_versions(defect: bool, engine: SyncEngine, warehouse: DuckDBWarehouse,
                                monkeypatch: pytest.MonkeyPatch) -> None:
     if defect:  # no version guard: whatever arrives last wins
-        monkeypatch.setattr(DuckDBWarehouse, "_classify", lambda self, root, run_id: (
-            self._run("CREATE OR REPLACE TEMP TABLE _winners AS SELECT * FROM _stage_root"),
-            (0, 0))[1])
+        no_version_guard(monkeypatch)
     engine.run(ListSource([record(1, hours=5, amount="50.00")]), "orders")
     stale = ListSource([record(1, hours=1, amount="99.00")])
     run = engine.run(stale, "orders", lookback=dt.timedelta(days=30))
