@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import requests
+import urllib3.exceptions
 
 from ondigital_connect.errors import (
     MalformedResponse,
@@ -171,11 +172,31 @@ class HttpClient:
                 self.source, f"{method} {_url_path(url)} failed: {type(exc).__name__}"
             ) from None
 
+    def _fetch(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """``_send`` with the body read in one call (``requests`` reads 10 KB at a time).
+
+        The body ends up in ``response.content`` as usual; the connection goes back to the pool.
+        """
+        response = self._send(method, path, stream=True, **kwargs)
+        try:
+            content = response.raw.read(decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
+            where = f"{method} {_url_path(self.url(path))}"
+            if isinstance(exc, urllib3.exceptions.TimeoutError | TimeoutError):
+                raise SourceUnavailable(
+                    self.source, f"{where} timed out after {self.timeout:g}s") from None
+            raise SourceUnavailable(self.source, f"{where} failed: {type(exc).__name__}") from None
+        response._content = content or b""
+        response._content_consumed = True
+        response.close()  # content consumed: only returns the connection to the pool
+        return response
+
     def _attempt(
         self, method: str, path: str, *, headers: Mapping[str, str], inspect: Inspector | None,
         decode: Decoder, data: bytes | None = None, params: Mapping[str, Any] | None = None,
     ) -> tuple[Any, Headers]:
-        response = self._send(method, path, headers=headers, data=data, params=params)
+        response = self._fetch(method, path, headers=headers, data=data, params=params)
         self.last_response_headers = response.headers
         where = f"{method} {_url_path(response.url or self.url(path))}"
         self._raise_for_status(response, where, inspect, decode)

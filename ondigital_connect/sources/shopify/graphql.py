@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from ondigital_connect.errors import (
     MalformedResponse,
@@ -16,7 +16,9 @@ from ondigital_connect.errors import (
     RateLimited,
     SourceAuthError,
 )
+from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.http import HttpClient, RetryPolicy
+from ondigital_connect.sources.shopify.payloads import JsonValidator
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
@@ -123,7 +125,7 @@ class GraphQLClient:
 
     def execute(
         self, query: str, variables: Mapping[str, Any], *,
-        page: TypeAdapter[Any] | None = None,
+        page: JsonValidator | None = None,
     ) -> Reply:
         """Run ``query``; with ``page``, validate the whole reply with it in the same pass."""
         self.pace()
@@ -147,14 +149,15 @@ class GraphQLClient:
             self.throttle = None
 
     @staticmethod
-    def _decoder(page: TypeAdapter[Any] | None) -> Callable[[bytes], Reply]:
+    def _decoder(page: JsonValidator | None) -> Callable[[bytes], Reply]:
         def decode(content: bytes) -> Reply:
-            if page is not None:
-                try:
-                    return Reply(page.validate_json(content), True, content)
-                except ValidationError:
-                    pass  # a bad node or a bad body: look at the raw JSON to tell which
-            payload = orjson.loads(content)  # JSONDecodeError -> MalformedResponse upstream
+            with gc_paused():  # a page is ~10^5 acyclic containers: no collections meanwhile
+                if page is not None:
+                    try:
+                        return Reply(page.validate_json(content), True, content)
+                    except ValidationError:
+                        pass  # a bad node or a bad body: look at the raw JSON to tell which
+                payload = orjson.loads(content)  # JSONDecodeError -> MalformedResponse upstream
             if not isinstance(payload, dict):
                 raise ValueError("GraphQL reply is not a JSON object")
             return Reply(payload, False, content)
@@ -202,7 +205,7 @@ class GraphQLClient:
 
     def sized(
         self, query: str, variables: Mapping[str, Any], first: int, *,
-        page: TypeAdapter[Any] | None = None,
+        page: JsonValidator | None = None,
     ) -> tuple[Reply, int]:
         """Run with ``$first`` = ``first``, at least halving it on ``MAX_COST_EXCEEDED``.
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ondigital_connect.errors import ConfigError, RecordValidationError
-from ondigital_connect.models.canonical import make_key
-from ondigital_connect.privacy import pseudonymise
+from ondigital_connect.errors import RecordValidationError
 from ondigital_connect.sources.base import Drift
 from ondigital_connect.sources.shopify import payloads as p
+from ondigital_connect.sources.shopify.context import (
+    AMOUNTS,
+    SOURCE,
+    UTC,
+    ShopContext,
+    numeric_id,
+)
 
-SOURCE = "shopify"
 ZERO = Decimal(0)
-UTC = dt.UTC
 #: Click-id parameters, in the order they are looked for on the landing page.
 CLICK_PARAMS = ("gclid", "fbclid", "msclkid", "ttclid", "dclid", "wbraid", "gbraid")
 _PII_KEY = re.compile(r"e-?mail|phone|tel$|mobile", re.IGNORECASE)
@@ -27,11 +29,6 @@ _EMAIL = re.compile(r"[^\s@/?&=#:]+(?:@|%40)[^\s@/?&=#]+\.[A-Za-z]{2,}")
 REDACTED = "[redacted]"
 _CLICK = re.compile(r"[?&](" + "|".join(CLICK_PARAMS) + r")=([^&#]*)")
 Rows = dict[str, Any]
-
-
-def numeric_id(gid: str) -> str:
-    """``gid://shopify/Order/5501`` -> ``5501``."""
-    return gid.rpartition("/")[2]
 
 
 def redact(value: Any) -> Any:
@@ -48,7 +45,7 @@ def redact(value: Any) -> Any:
 
 def scrub_url(url: str | None) -> str | None:
     """Drop query parameters that carry an e-mail or phone number (newsletter links do)."""
-    if not url or not _PII_URL.search(url):
+    if not url or (url.isascii() and not _may_carry_pii(url.lower())) or not _PII_URL.search(url):
         return url
     parts = urlsplit(url)
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
@@ -56,51 +53,27 @@ def scrub_url(url: str | None) -> str | None:
     return _EMAIL.sub(REDACTED, urlunsplit(parts._replace(query=urlencode(kept), fragment="")))
 
 
+def _may_carry_pii(lowered: str) -> bool:
+    """False when an ASCII URL holds none of the substrings ``_PII_URL`` needs (cheap test)."""
+    return ("@" in lowered or "%40" in lowered or "mail" in lowered or "phone" in lowered
+            or "tel" in lowered or "mobile" in lowered)
+
+
 def click_id(landing_page: str | None) -> str | None:
     """The first of gclid/fbclid/msclkid/ttclid/dclid/wbraid/gbraid in the landing page's query."""
-    if not landing_page or "?" not in landing_page:
+    if (not landing_page or "?" not in landing_page
+            or ("clid" not in landing_page and "clkid" not in landing_page
+                and "braid" not in landing_page)):
         return None
     found = dict(_CLICK.findall(landing_page.partition("#")[0]))
     for name in CLICK_PARAMS:
         value = found.get(name)
         if value:
-            return unquote_plus(value)
+            return unquote_plus(value) if "%" in value or "+" in value else value
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ShopContext:
-    """What every mapped row needs to know about the shop: domain, time zone, currency, key."""
-
-    shop: str
-    timezone: str
-    currency: str
-    pseudonym_key: bytes = field(repr=False)
-    zone: ZoneInfo = field(init=False, repr=False)
-    prefix: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        try:
-            zone = ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"shopify: shop time zone {self.timezone!r} is unknown") from None
-        object.__setattr__(self, "zone", zone)
-        object.__setattr__(self, "prefix", make_key(SOURCE, self.shop, ""))
-
-    def key(self, gid: str) -> str:
-        """Warehouse key of a Shopify global id (``make_key("shopify", shop, numeric id)``)."""
-        return self.prefix + numeric_id(gid)
-
-    def customer_key(self, gid: str) -> str:
-        """Keyed hash of the customer's numeric id (the same in orders and customers)."""
-        return pseudonymise(self.pseudonym_key, f"{SOURCE}:{self.shop}", numeric_id(gid))
-
-    def local_date(self, when: dt.datetime) -> dt.date:
-        """The calendar date of ``when`` in the shop's time zone."""
-        return when.astimezone(self.zone).date()
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MappedOrder:
     """The rows one order produces."""
 
@@ -128,19 +101,21 @@ def map_line(ctx: ShopContext, order_key: str, li: p.LineItem, cur: str, pcur: s
     """One ``order_lines`` row (shop money; presentment unit price beside it)."""
     tax = ZERO
     for t in li["taxLines"]:
-        tax += t["amount"]
-    lid = numeric_id(li["id"])
-    variant_id = li.get("variant_id")
+        tax += AMOUNTS[t["amount"]]
+    prefix, get = ctx.prefix, li.get
+    lid = li["id"].rpartition("/")[2]
+    variant_id, unit_cost = get("variant_id"), get("unit_cost")
     return {
         "source": SOURCE, "account_id": ctx.shop,
-        "line_key": ctx.prefix + lid, "order_key": order_key, "line_id": lid,
-        "product_key": ctx.key(variant_id) if variant_id else None,
-        "sku": li.get("sku") or None, "title": li.get("name"),
-        "category": li.get("category") or None,
-        "quantity": li["quantity"], "unit_price": li["unit_price"],
-        "discount": li["discount"], "tax": tax, "unit_cost": li.get("unit_cost"),
-        "currency": li.get("unit_currency") or cur,
-        "presentment_unit_price": li["presentment_unit_price"], "presentment_currency": pcur,
+        "line_key": prefix + lid, "order_key": order_key, "line_id": lid,
+        "product_key": prefix + variant_id.rpartition("/")[2] if variant_id else None,
+        "sku": get("sku") or None, "title": get("name"), "category": get("category") or None,
+        "quantity": li["quantity"], "unit_price": AMOUNTS[li["unit_price"]],
+        "discount": AMOUNTS[li["discount"]], "tax": tax,
+        "unit_cost": None if unit_cost is None else AMOUNTS[unit_cost],
+        "currency": get("unit_currency") or cur,
+        "presentment_unit_price": AMOUNTS[li["presentment_unit_price"]],
+        "presentment_currency": pcur,
     }
 
 
@@ -151,31 +126,32 @@ def map_refund(ctx: ShopContext, order_key: str, r: p.Refund, cur: str) -> tuple
     goods = tax = shipping = ZERO
     lines = []
     for rl in r["refundLineItems"]["nodes"]:
-        goods += rl["subtotal"]
-        tax += rl["tax"]
+        subtotal, line_tax = AMOUNTS[rl["subtotal"]], AMOUNTS[rl["tax"]]
+        goods += subtotal
+        tax += line_tax
         line_id = numeric_id(rl["line_item_id"])
         rl_id = rl.get("id")
         lines.append({
             "source": SOURCE, "account_id": ctx.shop,
             "refund_line_key": ctx.key(rl_id) if rl_id else f"{refund_key}:{line_id}",
             "refund_key": refund_key, "order_key": order_key, "line_key": ctx.prefix + line_id,
-            "sku": rl.get("sku") or None, "quantity": rl["quantity"], "subtotal": rl["subtotal"],
-            "tax": rl["tax"], "currency": cur,
+            "sku": rl.get("sku") or None, "quantity": rl["quantity"], "subtotal": subtotal,
+            "tax": line_tax, "currency": cur,
         })
     shipping_lines = r.get("refundShippingLines")
     if shipping_lines:
         for sl in shipping_lines["nodes"]:
-            shipping += sl["subtotal"]
-            tax += sl["tax"]
+            shipping += AMOUNTS[sl["subtotal"]]
+            tax += AMOUNTS[sl["tax"]]
     refunded_at = r["createdAt"].astimezone(UTC)
     return {
         "source": SOURCE, "account_id": ctx.shop, "refund_key": refund_key,
         "order_key": order_key, "refund_id": rid, "refunded_at": refunded_at,
-        "refund_date": refunded_at.astimezone(ctx.zone).date(), "timezone": ctx.timezone,
-        "currency": cur, "amount": r["amount"], "goods_amount": goods,
+        "refund_date": ctx.local_date(refunded_at), "timezone": ctx.timezone,
+        "currency": cur, "amount": AMOUNTS[r["amount"]], "goods_amount": goods,
         "shipping_amount": shipping, "tax_amount": tax,
         "presentment_currency": r["presentment_currency"],
-        "presentment_amount": r["presentment_amount"],
+        "presentment_amount": AMOUNTS[r["presentment_amount"]],
     }, lines
 
 
@@ -189,61 +165,74 @@ def _delivery_status(o: p.Order) -> str | None:
 
 def order_drift(o: p.Order) -> list[Drift]:
     """Unknown fields of an order and of its lines and refunds, as ``Drift`` paths."""
-    drift = drift_of("", p.unknown_fields(o, ORDER_KNOWN))
+    unknown = p.unknown_fields(o, ORDER_KNOWN)
+    drift = drift_of("", unknown) if unknown else []
     for li in o["lineItems"]["nodes"]:
-        drift += drift_of("lineItems.nodes[].", p.unknown_fields(li, LINE_KNOWN))
+        unknown = p.unknown_fields(li, LINE_KNOWN)
+        if unknown:
+            drift += drift_of("lineItems.nodes[].", unknown)
     for r in o["refunds"]:
-        drift += drift_of("refunds[].", p.unknown_fields(r, REFUND_KNOWN))
+        unknown = p.unknown_fields(r, REFUND_KNOWN)
+        if unknown:
+            drift += drift_of("refunds[].", unknown)
     return drift
 
 
 def map_order(ctx: ShopContext, o: p.Order) -> MappedOrder:
     """An order, its lines, refunds and refund lines; order-level unknown fields go to ``extra``."""
-    oid = numeric_id(o["id"])
+    oid = o["id"].rpartition("/")[2]
     order_key = ctx.prefix + oid
     cur, pcur = o["currencyCode"], o["presentmentCurrencyCode"]
     lines = [map_line(ctx, order_key, li, cur, pcur) for li in o["lineItems"]["nodes"]]
     gross = pgross = ZERO
-    for row in lines:
-        gross += row["unit_price"] * row["quantity"]
-        pgross += row["presentment_unit_price"] * row["quantity"]
+    for line in lines:
+        quantity = line["quantity"]
+        gross += line["unit_price"] * quantity
+        pgross += line["presentment_unit_price"] * quantity
     refunds, refund_lines = [], []
     for r in o["refunds"]:
         refund, rlines = map_refund(ctx, order_key, r, cur)
         refunds.append(refund)
         refund_lines += rlines
+    row = _order_row(ctx, o, oid, order_key)
+    row.update(gross_sales=gross, presentment_gross_sales=pgross, line_count=len(lines),
+               refund_count=len(refunds))
+    return MappedOrder(row, lines, refunds, refund_lines)
+
+
+def _order_row(ctx: ShopContext, o: p.Order, oid: str, order_key: str) -> Rows:
+    """The order row but for the sums and counts over its lines and refunds."""
+    get = o.get
     created = o["createdAt"].astimezone(UTC)
-    country = o.get("country_code")
-    customer_id = o.get("customer_id")
-    landing = o.get("landing_page")
+    country, customer_id, landing = get("country_code"), get("customer_id"), get("landing_page")
     extra = p.unknown_fields(o, ORDER_KNOWN)
-    row = {
+    return {
         "source": SOURCE, "account_id": ctx.shop, "order_key": order_key, "order_id": oid,
-        "order_name": o.get("name"), "created_at": created,
-        "order_date": created.astimezone(ctx.zone).date(), "timezone": ctx.timezone,
-        "updated_at": o["updatedAt"].astimezone(UTC), "processed_at": _utc(o.get("processedAt")),
-        "cancelled_at": _utc(o.get("cancelledAt")), "cancel_reason": o.get("cancelReason"),
-        "is_test": o["test"], "sales_channel": o.get("sourceName"), "market": country,
-        "country_code": country, "currency": cur, "gross_sales": gross,
-        "discounts": o["discounts"], "shipping": o["shipping"], "tax": o["tax"],
-        "total": o["total"], "total_refunded": o["total_refunded"],
-        "presentment_currency": pcur, "presentment_gross_sales": pgross,
-        "presentment_discounts": o["presentment_discounts"],
-        "presentment_shipping": o["presentment_shipping"],
-        "presentment_tax": o["presentment_tax"], "presentment_total": o["presentment_total"],
-        "financial_status": o.get("displayFinancialStatus"),
-        "fulfillment_status": o.get("displayFulfillmentStatus"),
+        "order_name": get("name"), "created_at": created,
+        "order_date": ctx.local_date(created), "timezone": ctx.timezone,
+        "updated_at": o["updatedAt"].astimezone(UTC), "processed_at": _utc(get("processedAt")),
+        "cancelled_at": _utc(get("cancelledAt")), "cancel_reason": get("cancelReason"),
+        "is_test": o["test"], "sales_channel": get("sourceName"), "market": country,
+        "country_code": country, "currency": o["currencyCode"], "gross_sales": ZERO,
+        "discounts": AMOUNTS[o["discounts"]], "shipping": AMOUNTS[o["shipping"]],
+        "tax": AMOUNTS[o["tax"]], "total": AMOUNTS[o["total"]],
+        "total_refunded": AMOUNTS[o["total_refunded"]],
+        "presentment_currency": o["presentmentCurrencyCode"], "presentment_gross_sales": ZERO,
+        "presentment_discounts": AMOUNTS[o["presentment_discounts"]],
+        "presentment_shipping": AMOUNTS[o["presentment_shipping"]],
+        "presentment_tax": AMOUNTS[o["presentment_tax"]],
+        "presentment_total": AMOUNTS[o["presentment_total"]],
+        "financial_status": get("displayFinancialStatus"),
+        "fulfillment_status": get("displayFulfillmentStatus"),
         "delivery_status": _delivery_status(o),
         "customer_key": ctx.customer_key(customer_id) if customer_id else None,
-        "utm_source": o.get("utm_source"), "utm_medium": o.get("utm_medium"),
-        "utm_campaign": o.get("utm_campaign"), "utm_content": o.get("utm_content"),
-        "utm_term": o.get("utm_term"), "landing_page": scrub_url(landing),
-        "referrer": scrub_url(o.get("referrer")), "click_id": click_id(landing),
-        "attribution_ready": o.get("attribution_ready"),
-        "line_count": len(lines), "refund_count": len(refunds),
+        "utm_source": get("utm_source"), "utm_medium": get("utm_medium"),
+        "utm_campaign": get("utm_campaign"), "utm_content": get("utm_content"),
+        "utm_term": get("utm_term"), "landing_page": scrub_url(landing),
+        "referrer": scrub_url(get("referrer")), "click_id": click_id(landing),
+        "attribution_ready": get("attribution_ready"), "line_count": 0, "refund_count": 0,
         "extra": redact(extra) if extra else None,
     }
-    return MappedOrder(row, lines, refunds, refund_lines)
 
 
 def map_customer(ctx: ShopContext, c: p.Customer) -> Rows:

@@ -86,8 +86,9 @@ class Nested:
             return False
         if has_next(node.get("lineItems")) or self.full_refunds(node):
             return True
-        return any(has_next(r.get("refundLineItems")) or has_next(r.get("refundShippingLines"))
-                   for r in _refunds_of(node))
+        return bool(node.get("refunds")) and any(
+            has_next(r.get("refundLineItems")) or has_next(r.get("refundShippingLines"))
+            for r in _refunds_of(node))
 
     def fetch_orders(self, nodes: list[dict[str, Any]]) -> list[Missing]:
         """What each of ``nodes`` is missing (refunds re-read in batches of REFUND_BATCH)."""

@@ -36,6 +36,8 @@ class ShopifySettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
     prefetch_pages: bool = Field(
         default=True, description="Request the next page while the current one is processed.")
+    prefetch_depth: int = Field(
+        default=2, ge=1, le=64, description="At most this many pages fetched ahead (prefetch).")
 
     @field_validator("shop")
     @classmethod
