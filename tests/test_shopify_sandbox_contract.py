@@ -18,6 +18,7 @@ from ondigital_connect.sandbox import ShopifySandbox
 from ondigital_connect.simulate import SimulatedBusiness
 from ondigital_connect.sources.base import Batch, Window
 from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
+from ondigital_connect.warehouse.merge import PARENT_SEQ
 
 KEY = b"contract-key"
 
@@ -51,7 +52,7 @@ def read(source: ShopifySource, stream: str, window: Window,
         for table, rows in batch.rows.items():
             model = get_table(table).model
             for row in rows:
-                model.model_validate(row)
+                model.model_validate({k: v for k, v in row.items() if k != PARENT_SEQ})
     return batches
 
 

@@ -68,6 +68,8 @@ class Batch:
     ``rows`` maps canonical table name -> rows (dicts keyed by column name). ``received`` counts
     the root records the vendor sent in this chunk (valid or not). ``cursor`` is the highest
     cursor value among them. A report batch names the ``report_dates`` it replaces.
+    Child rows carry ``_parent_seq``, the index of their parent in the root table's list,
+    so that when a key repeats within a batch only the winning version's children load.
     """
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

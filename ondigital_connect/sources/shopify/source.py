@@ -22,6 +22,7 @@ from ondigital_connect.sources.shopify.context import AmountError
 from ondigital_connect.sources.shopify.graphql import GraphQLClient, Reply, dig, next_cursor
 from ondigital_connect.sources.shopify.nested import Missing, Nested
 from ondigital_connect.sources.shopify.settings import ShopifySettings
+from ondigital_connect.warehouse.merge import PARENT_SEQ
 
 ORDER_TABLES = ("orders", "order_lines", "refunds", "refund_lines")
 _ENVELOPES = {
@@ -260,6 +261,7 @@ class ShopifySource:
             if found is None:
                 continue
             node, mapped = found
+            _link_children(mapped, len(orders))
             orders.append(mapped.order)
             lines += mapped.lines
             refunds += mapped.refunds
@@ -360,3 +362,11 @@ class ShopifySource:
                 batch.rejects.append(Reject(exc.reason, m.redact(page.raw(i)), exc.key))
             self._note_drift(m.drift_of("", p.unknown_fields(node, p.STOCKED.known)), batch, seen)
         batch.received += len(page.nodes)
+
+
+def _link_children(mapped: m.MappedOrder, seq: int) -> None:
+    """Tag child rows with their order's position in the batch (see ``Batch``), so the
+    warehouse keeps the children of the winning version when an order repeats in a batch."""
+    for rows in (mapped.lines, mapped.refunds, mapped.refund_lines):
+        for row in rows:
+            row[PARENT_SEQ] = seq
