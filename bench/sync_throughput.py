@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, nargs="+", default=[50_000, 500_000])
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--skip-dlt", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="Measure dlt only.")
     parser.add_argument("--dlt-max", type=int, default=500_000,
                         help="Skip dlt above this many orders (it is slow).")
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
@@ -118,7 +119,8 @@ def main() -> None:
                                   text=True)
         try:
             url, token, shop = server.stdout.readline().split()
-            kinds = ["ours"] + ([] if args.skip_dlt or n > args.dlt_max else ["dlt"])
+            kinds = ([] if args.skip_ours else ["ours"]) + (
+                [] if args.skip_dlt or n > args.dlt_max else ["dlt"])
             for kind in kinds:
                 r = measure(kind, n, (url, token, shop), args.batch_size)
                 print(f"{n:>9,} {kind:>6} {r['seconds']:>8.1f} {r['orders_per_s']:>9,} "
