@@ -221,6 +221,11 @@ class Overrides:
     def active(self) -> bool:
         return bool(self._patches or self._stale)
 
+    @property
+    def patching(self) -> bool:
+        """Are patches armed (rendered nodes may then differ from the projections)?"""
+        return bool(self._patches)
+
     def has_patch(self, order_id: int) -> bool:
         return order_id in self._patches
 

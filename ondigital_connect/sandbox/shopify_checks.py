@@ -17,6 +17,7 @@ from graphql.language import (
     VariableNode,
 )
 
+from ondigital_connect.sandbox.shopify_emit import Template
 from ondigital_connect.sandbox.shopify_render import EXPR_GLOBALS, TYPES, Env
 
 MAX_PAGE = 250
@@ -80,12 +81,75 @@ def subst(template: str, var: Var) -> str:
 
 
 def order_projector(base: Projector) -> Projector:
+    """An Order projection with the order's patches applied (to a private copy of the node).
+
+    Only the dict projections apply patches: a query is rendered as text only while no patch
+    is armed (see :func:`shopify_execute.run_query`).
+    """
     def project(order: Any, env: Env) -> dict:
         node = base(order, env)
         if env.overrides.has_patch(order.order_id):
-            node = env.overrides.apply(order.order_id, node)
+            node = env.overrides.apply(order.order_id, _copy(node))
         return node
     return project
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value (memoised sub-objects are shared between answers)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+MEMO_LIMIT = 100_000
+_IMPURE = re.compile(r"\be\b(?!\.(?:shop|store)\.)")
+
+
+def memoized(project: Projector) -> Projector:
+    """``project`` rendered once per source object and store (sources: catalogue items).
+
+    ``remembered.memo`` maps ``id(src)`` to ``(src, store, node)``; generated code may look a
+    node up there itself and call ``remembered`` only on a miss.
+    """
+    memo: dict[int, tuple[Any, Any, Any]] = {}
+
+    def remembered(src: Any, env: Env) -> Any:
+        hit = memo.get(id(src))
+        if hit is not None and hit[0] is src and hit[1] is env.store:
+            return hit[2]
+        node = project(src, env)
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[id(src)] = (src, env.store, node)  # keeps ``src`` alive: its id is not reused
+        return node
+    remembered.memo = memo  # type: ignore[attr-defined]
+    return remembered
+
+
+def memo_lookup(memo: str, fn: str, temp: str) -> str:
+    """Generated code of a memoised call (``memo``/``fn`` bound names, ``temp`` the source)."""
+    return (f"(_h[2] if (_h := {memo}.get(id({temp}))) is not None and _h[0] is {temp} "
+            f"and _h[1] is e.store else {fn}({temp}, e))")
+
+
+_HOISTABLE = re.compile(r":=|\b_r\d|\b_t\d|tally|\b_tl")
+
+
+def _hoisted(expr: str) -> tuple[str, str]:
+    """A text projection's repeated side-effect-free arguments, computed once up front."""
+    if not isinstance(expr, Template):
+        return "", expr
+    seen: dict[str, int] = {}
+    for arg in expr.args:
+        seen[arg] = seen.get(arg, 0) + 1
+    names = {arg: f"_v{i}" for i, arg in enumerate(a for a, n in seen.items()
+                                                   if n > 1 and not _HOISTABLE.search(a))}
+    if not names:
+        return "", expr
+    prologue = "".join(f"    {name} = {arg}\n" for arg, name in names.items())
+    return prologue, Template(expr.template, [names.get(a, a) for a in expr.args])
 
 
 class Gen:
@@ -110,9 +174,13 @@ class Gen:
 
     def function(self, expr: str) -> Projector:
         name = self.name("_p")
-        code = compile(f"def {name}(s, e):\n    return {expr}\n", "<sandbox-projection>", "exec")
+        prologue, body = _hoisted(expr)
+        code = compile(f"def {name}(s, e):\n{prologue}    return {body}\n",
+                       "<sandbox-projection>", "exec")
         exec(code, self.ns)  # noqa: S102 - source built from our own templates only
-        return self.ns[name]
+        fn = self.ns[name]
+        fn.pure = _IMPURE.search(expr) is None  # reads only its source, the shop and the store
+        return fn
 
 
 class CompilerBase:

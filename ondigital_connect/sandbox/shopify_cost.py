@@ -36,6 +36,7 @@ class CostNode:
     first: Callable[[dict], object] | None  # reads ``first`` from the variables
     children: tuple[CostNode, ...]
     item_paths: tuple[tuple[str, ...], ...] = ()  # connection: ("nodes",) / ("edges", "node")
+    fixed: bool = False  # object never null, list never empty (in an unpatched answer)
 
 
 def requested_cost(nodes: tuple[CostNode, ...], variables: dict) -> int:
@@ -94,8 +95,24 @@ def _connection_items(value: object, item_paths: tuple[tuple[str, ...], ...]) ->
     return []
 
 
+def _constant(node: CostNode) -> int | None:
+    """The cost of one present item of ``node`` when it cannot vary (fixed objects below)."""
+    total = 1
+    for child in node.children:
+        inner = _constant(child)
+        if inner is None or not child.fixed or child.kind == "connection" or (
+                child.kind == "list" and child.first is not None):
+            return None
+        total += inner
+    return total
+
+
 class _ActualGen:
-    """Generates a walker that computes :func:`actual_cost` without the generic recursion."""
+    """Generates a walker that computes :func:`actual_cost` without the generic recursion.
+
+    It walks an answer exactly as the projections built it: a ``fixed`` object is always there,
+    so a subtree of fixed objects costs a constant and is not visited.
+    """
 
     def __init__(self) -> None:
         self.ns: dict[str, Any] = {"_items": _connection_items}
@@ -108,19 +125,35 @@ class _ActualGen:
     def expr(self, nodes: tuple[CostNode, ...], var: str) -> str:
         parts = []
         for node in nodes:
+            const = _constant(node)
+            if const is not None and node.fixed and node.kind == "object":
+                parts.append(str(const))
+                continue
             temp = self.fresh("_t")
             got = f"({temp} := {var}.get({node.key!r})) is None"
-            if node.kind == "object":
-                inner = f"1 + {self.expr(node.children, temp)}" if node.children else "1"
-                parts.append(f"(0 if {got} else {inner})")
-                continue
-            if node.kind == "list" and node.first is None:  # unsized: costs as one object
-                parts.append(f"(0 if {got} or not {temp} else {self.item(node)}({temp}[0]))")
-                continue
-            items = temp if node.kind == "list" else f"_items({temp}, {node.item_paths!r})"
-            fixed = "2 + " if node.kind == "connection" else ""
-            parts.append(f"(0 if {got} else {fixed}sum(map({self.item(node)}, {items})))")
+            parts.append(f"(0 if {got} else {self.present(node, temp, const)})")
         return " + ".join(parts) or "0"
+
+    def present(self, node: CostNode, temp: str, const: int | None) -> str:
+        """The cost of a node whose value ``temp`` is not None."""
+        if node.kind == "object":
+            return str(const) if const is not None else f"1 + {self.expr(node.children, temp)}"
+        if node.kind == "list" and node.first is None:  # unsized: costs as one object
+            one = str(const) if const is not None else f"{self.item(node)}({temp}[0])"
+            return f"({one} if {temp} else 0)"
+        items = temp if node.kind == "list" else self.items(node, temp)
+        fixed = "2 + " if node.kind == "connection" else ""
+        if const is not None:
+            return f"{fixed}{const} * len({items})"
+        return f"{fixed}sum(map({self.item(node)}, {items}))"
+
+    @staticmethod
+    def items(node: CostNode, temp: str) -> str:
+        if not node.item_paths:
+            return "()"
+        if len(node.item_paths) == 1 and len(node.item_paths[0]) == 1:
+            return f"{temp}[{node.item_paths[0][0]!r}]"
+        return f"_items({temp}, {node.item_paths!r})"
 
     def item(self, node: CostNode) -> str:
         name = self.fresh("_i")
@@ -134,7 +167,7 @@ class _ActualGen:
 
 
 def compile_actual(nodes: tuple[CostNode, ...]) -> Callable[[object], int]:
-    """A fast ``actual_cost(nodes, data)`` for one query (falls back on odd shapes)."""
+    """A fast ``actual_cost(nodes, data)`` for an unpatched answer of one query."""
     gen = _ActualGen()
     gen.define("_actual", gen.expr(nodes, "d"))
     fast = gen.ns["_actual"]
@@ -142,7 +175,7 @@ def compile_actual(nodes: tuple[CostNode, ...]) -> Callable[[object], int]:
     def actual(data: object) -> int:
         try:
             return fast(data)
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError, KeyError, IndexError):
             return actual_cost(nodes, data)
     return actual
 

@@ -8,17 +8,16 @@ import datetime as dt
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
+from ondigital_connect.sandbox.shopify_orders import OrderCache, RowFinder
+
 _US = 1_000_000
-ORDER_CACHE = 16_384  # built orders kept for the next pages
-BATCH_DENSITY = 16  # build a cluster as one index range when it is at most this sparse
-_GAP = 2_048  # missing rows further apart than this start a new cluster
 _TERM = re.compile(r"""(\w+):(>=|<=|>|<|=)?('[^']*'|"[^"]*"|\S+)""")
 _TIME_FIELDS = frozenset({"updated_at", "created_at"})
 
@@ -92,8 +91,8 @@ def _tighter(old: int | None, new: int | None, pick: Callable[[int, int], int]) 
 
 def encode_cursor(last_value: int, last_id: int) -> str:
     """An opaque keyset cursor (base64 JSON like Shopify's)."""
-    raw = orjson.dumps({"last_id": int(last_id), "last_value": int(last_value)})
-    return base64.b64encode(raw).decode()
+    raw = b'{"last_id":%d,"last_value":%d}' % (last_id, last_value)  # as orjson writes it
+    return binascii.b2a_base64(raw, newline=False).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[int, int]:
@@ -256,13 +255,9 @@ class Store:
         self.location_table = Table(np.array([loc[0] for loc in self.locations]), zeros, zeros)
         self._levels: dict[int, tuple[Any, ...]] | None = None
         self._tables = LRU(8)
-        self._order_rows: dict[int, int] = {}
-        self._id_offset: int | None = None  # order_id - row, when ids follow rows
-        self._built: OrderedDict[tuple[Any, int], Any] = OrderedDict()
-        self._built_lock = threading.Lock()
-        batch = getattr(business, "orders", None)
-        self._batch = batch if callable(batch) else None
-        self.refund_rows: dict[int, int] = {}  # refund id -> order row, filled while rendering
+        self.built = OrderCache(business)
+        self.finder = RowFinder(business, self.built)
+        self.refund_rows = self.finder.refund_rows  # refund id -> order row, filled while rendering
 
     def orders(self, as_of: dt.datetime | None) -> Table:
         """All orders existing at ``as_of`` (keys: updated/created µs, id or row as tiebreak)."""
@@ -294,104 +289,13 @@ class Store:
         return self._levels.get(inventory_item_id, ())
 
     def orders_at(self, rows: list[int], as_of: dt.datetime | None) -> list[Any]:
-        """The orders at these rows as of ``as_of``, built in index-range batches and cached.
-
-        Pages sorted by updated_at touch rows spread over a few times the page size; building
-        each dense cluster of missing rows with ``business.orders(lo, hi)`` (and keeping the
-        neighbours for the next pages) is several times cheaper than one ``order()`` each.
-        """
-        with self._built_lock:
-            missing = sorted({r for r in rows if (as_of, r) not in self._built})
-        for lo, hi, count in _clusters(missing):
-            if self._batch is not None and count > 1 and hi - lo <= BATCH_DENSITY * count:
-                built = list(self._batch(lo, hi, as_of=as_of))
-            else:
-                built = [self.business.order(r, as_of=as_of) for r in missing
-                         if lo <= r < hi]
-            with self._built_lock:
-                for order in built:
-                    if order is not None:
-                        self._built[(as_of, order.index)] = order
-                if built and built[0] is not None and self._id_offset is None:
-                    self._id_offset = built[0].order_id - built[0].index
-        return self._cached(rows, as_of)
-
-    def _cached(self, rows: list[int], as_of: dt.datetime | None) -> list[Any]:
-        with self._built_lock:
-            out = []
-            for r in rows:
-                order = self._built.get((as_of, r))
-                if order is None:
-                    order = self.business.order(r, as_of=as_of)
-                else:
-                    self._built.move_to_end((as_of, r))
-                out.append(order)
-            while len(self._built) > ORDER_CACHE:
-                self._built.popitem(last=False)
-            return out
+        """The orders at these rows as of ``as_of`` (built in index-range batches, cached)."""
+        return self.built.orders_at(rows, as_of)
 
     def order_row(self, order_id: int) -> int | None:
-        """Row (creation index) of an order id.
-
-        Ids grow with creation order: first a guess from the id-row offset seen so far
-        (checked), then a binary search, then (ids not monotonic) a scan.
-        """
-        if order_id in self._order_rows:
-            return self._order_rows[order_id]
-        n = int(self.business.n_orders)
-        guess = -1 if self._id_offset is None else order_id - self._id_offset
-        if 0 <= guess < n and self._id_at(guess) == order_id:
-            return guess
-        lo, hi = 0, n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            found = self._id_at(mid)
-            if found is not None and found < order_id:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo >= n or self._id_at(lo) != order_id:
-            return self._scan_for_order(order_id)
-        self._id_offset = order_id - lo
-        self._order_rows[order_id] = lo
-        return lo
-
-    def _id_at(self, row: int) -> int | None:
-        with self._built_lock:
-            order = self._built.get((None, row))
-        order = order or self.business.order(row)
-        return None if order is None else order.order_id
-
-    def _scan_for_order(self, order_id: int) -> int | None:
-        for row in range(int(self.business.n_orders)):
-            order = self.business.order(row)
-            if order is not None and order.order_id == order_id:
-                self._order_rows[order_id] = row
-                return row
-        return None
+        """Row (creation index) of an order id, None when there is no such order."""
+        return self.finder.order_row(order_id)
 
     def refund_row(self, refund_id: int) -> int | None:
-        """Row of the order holding a refund: remembered from rendering, else a full scan."""
-        row = self.refund_rows.get(refund_id)
-        if row is not None:
-            return row
-        for row in range(int(self.business.n_orders)):
-            order = self.business.order(row)
-            for refund in order.refunds if order is not None else ():
-                self.refund_rows[refund.refund_id] = row
-        return self.refund_rows.get(refund_id)
-
-
-def _clusters(rows: list[int]) -> Iterator[tuple[int, int, int]]:
-    """(lo, hi, count) of runs of sorted rows whose gaps are at most ``_GAP``."""
-    if not rows:
-        return
-    lo = prev = rows[0]
-    count = 1
-    for r in rows[1:]:
-        if r - prev > _GAP:
-            yield lo, prev + 1, count
-            lo, count = r, 0
-        prev = r
-        count += 1
-    yield lo, prev + 1, count
+        """Row of the order holding a refund, None when there is no such refund."""
+        return self.finder.refund_row(refund_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ondigital_connect.sandbox.shopify_cost import CostBucket, requested_cost
+from ondigital_connect.sandbox.shopify_cost import CostBucket, actual_cost, requested_cost
 from ondigital_connect.sandbox.shopify_graphql import Compiled, QueryFailure
 from ondigital_connect.sandbox.shopify_render import Env
 
@@ -54,14 +54,19 @@ def run_query(compiled: Compiled, given: dict | None, env: Env, bucket: CostBuck
         return max_cost_exceeded(requested, max_cost, bucket.status()), None
     if not bucket.try_spend(requested):
         return throttled(requested, bucket.status()), None
+    patched = env.overrides.patching  # patched nodes: dicts, walked by the generic rules
+    text = compiled.run_text is not None and not patched
     run_env = Env(env.store, env.shop, env.as_of, variables, env.overrides,
-                  env.repeat_cursor_row)
+                  env.repeat_cursor_row, [] if text else None)
     try:
-        data: Any = compiled.run(run_env)
+        data: Any = (compiled.run_text if text else compiled.run)(run_env)
     except QueryFailure as exc:
         bucket.refund(requested)
         return {"errors": exc.errors, "data": None,
                 "extensions": cost_extension(requested, 0, bucket.status())}, 0
-    actual = compiled.actual(data)
+    if text:
+        actual = sum(run_env.tally)
+    else:
+        actual = actual_cost(compiled.cost_nodes, data) if patched else compiled.actual(data)
     bucket.refund(requested - actual)
     return {"data": data, "extensions": cost_extension(requested, actual, bucket.status())}, actual

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,18 +11,18 @@ from typing import Any
 import graphql
 from graphql.language import FieldNode
 
-from ondigital_connect.sandbox.shopify_checks import (
-    CompilerBase,
-    Projector,
-    QueryFailure,
-    Var,
-    error,
-    order_projector,
-    subst,
-)
+from ondigital_connect.sandbox.shopify_checks import Projector, QueryFailure, error
 from ondigital_connect.sandbox.shopify_cost import CostNode, compile_actual
 from ondigital_connect.sandbox.shopify_data import LRU, encode_cursor
-from ondigital_connect.sandbox.shopify_render import TYPES, Env, FieldDef
+from ondigital_connect.sandbox.shopify_emit import (
+    TEXT,
+    TextUnsupported,
+    fragment,
+    k_of,
+    text_connection_builder,
+)
+from ondigital_connect.sandbox.shopify_objects import ObjectCompiler
+from ondigital_connect.sandbox.shopify_render import Env, FieldDef
 from ondigital_connect.sandbox.shopify_roots import (
     ROOT,
     RootDef,
@@ -47,6 +48,7 @@ class Compiled:
     actual: Callable[[object], int]  # actual cost of a returned ``data``
     defaults: dict
     required: tuple[tuple[str, str, dict], ...]  # (variable, type, location)
+    run_text: Callable[[Env], dict] | None = None  # JSON-text rendering, tallies ``env.tally``
 
     def variables(self, given: dict | None) -> dict:
         """Defaults merged with the given variables; raises QueryFailure on a missing one."""
@@ -80,21 +82,30 @@ def _compile_or_error(query: str, operation_name: str | None) -> Compiled | Quer
         locations = [{"line": loc.line, "column": loc.column} for loc in exc.locations or ()]
         return QueryFailure([error(exc.message, locations, None, None)])
     try:
-        return _Compiler(document).compile(operation_name)
+        compiled = _Compiler(document).compile(operation_name)
     except QueryFailure as exc:
         return exc
+    try:
+        run_text = _Compiler(document, TEXT).runner(operation_name)
+    except TextUnsupported:
+        return compiled
+    return dataclasses.replace(compiled, run_text=run_text)
 
 
-class _Compiler(CompilerBase):
+class _Compiler(ObjectCompiler):
     """Walks one operation's selections into generated projections, a cost tree and checks."""
 
-    def compile(self, operation_name: str | None) -> Compiled:
+    def _roots(self, operation_name: str | None) -> tuple[Any, dict, list]:
         op = self._operation(operation_name)
         self.label = f"query {op.name.value}" if op.name else "query"
         fields = self._collect("QueryRoot", [op.selection_set])
         compiled = [self._root(key, nodes) for key, nodes in fields.items()]
         if self.errors:
             raise QueryFailure(self.errors)
+        return op, fields, compiled
+
+    def compile(self, operation_name: str | None) -> Compiled:
+        op, fields, compiled = self._roots(operation_name)
         runners = tuple((key, run) for key, run, _ in compiled)
         defaults, required = self._variables(op)
         costs = tuple(cost for _, _, cost in compiled if cost is not None)
@@ -104,97 +115,10 @@ class _Compiler(CompilerBase):
             functools.partial(_run_all, runners), costs, tuple(self.checks),
             compile_actual(costs), defaults, tuple(required))
 
-    def _object_fn(self, type_name: str, nodes: list[FieldNode],
-                   path: list) -> tuple[Projector, tuple[CostNode, ...]]:
-        expr, costs = self._object_expr(type_name, nodes, path, "s")
-        project = self.gen.function(expr)
-        return (order_projector(project) if type_name == "Order" else project), costs
-
-    def _object_expr(self, type_name: str, nodes: list[FieldNode], path: list,
-                     var: Var) -> tuple[str, tuple[CostNode, ...]]:
-        fields = self._collect(type_name, [n.selection_set for n in nodes])
-        parts, costs = [], []
-        for key, field_nodes in fields.items():
-            name = field_nodes[0].name.value
-            if name == "__typename":
-                parts.append(f"{key!r}: {type_name!r}")
-                continue
-            fdef = TYPES[type_name].get(name)
-            if fdef is None:
-                self._undefined(type_name, field_nodes[0], path)
-                continue
-            code, cost = self._field(fdef, key, field_nodes, [*path, name], var)
-            parts.append(f"{key!r}: {code}")
-            if cost is not None:
-                costs.append(cost)
-        return "{" + ", ".join(parts) + "}", tuple(costs)
-
-    def _source(self, fdef: FieldDef, var: Var) -> str:
-        if fdef.expr is not None:
-            return subst(fdef.expr, var)
-        return f"{self.gen.bind(fdef.resolve)}({subst('$', var)}, e)"
-
-    def _field(self, fdef: FieldDef, key: str, nodes: list[FieldNode], path: list,
-               var: Var) -> tuple[str, CostNode | None]:
-        shown = f"{fdef.type}Connection" if fdef.kind == "connection" else fdef.type
-        args = self._args(nodes[0], fdef.args, path[:-1])
-        if not self._shape_check(fdef.kind, shown, nodes[0], path[:-1]):
-            return "None", None
-        if fdef.kind == "scalar":
-            return self._source(fdef, var), None
-        if fdef.kind == "list" and not fdef.takes_args:
-            return self._inline_list(fdef, key, nodes, args, path, var)
-        if fdef.kind in ("connection", "list"):
-            make = self._nested_connection if fdef.kind == "connection" else self._list
-            fn, cost = make(fdef, key, nodes, args, path)
-            return f"{self.gen.bind(fn)}({subst('$', var)}, e)", cost
-        if fdef.parts is not None:
-            child, children = self._object_expr(
-                fdef.type, nodes, path, tuple(subst(p, var) for p in fdef.parts))
-            return child, CostNode(key, "object", None, children)
-        if fdef.type == "Order":
-            sub, children = self._object_fn(fdef.type, nodes, path)
-            temp = self.gen.name("_t")
-            return (f"(None if ({temp} := {self._source(fdef, var)}) is None "
-                    f"else {self.gen.bind(sub)}({temp}, e))",
-                    CostNode(key, "object", None, children))
-        if fdef.expr == "$" and isinstance(var, str):
-            child, children = self._object_expr(fdef.type, nodes, path, var)
-            return child, CostNode(key, "object", None, children)
-        temp = self.gen.name("_t")
-        child, children = self._object_expr(fdef.type, nodes, path, temp)
-        return (f"(None if ({temp} := {self._source(fdef, var)}) is None else {child})",
-                CostNode(key, "object", None, children))
-
-    def _inline_list(self, fdef: FieldDef, key: str, nodes: list[FieldNode], args: dict,
-                     path: list, var: Var) -> tuple[str, CostNode]:
-        temp = self.gen.name("_t")
-        child, children = self._object_expr(fdef.type, nodes, path, temp)
-        first = args.get("first")
-        cut = ""
-        if first is not None:
-            self._size_check(first, nodes[0], path)
-            cut = f"[:{self.gen.bind(first)}(e.variables)]"
-        code = f"[{child} for {temp} in {self._source(fdef, var)}{cut}]"
-        return code, CostNode(key, "list", first, children)
-
-    def _list(self, fdef: FieldDef, key: str, nodes: list[FieldNode], args: dict,
-              path: list) -> tuple[Projector, CostNode]:
-        sub, children = self._object_fn(fdef.type, nodes, path)
-        resolve, first = fdef.resolve, args.get("first")
-        if fdef.takes_args:
-            values, plain = tuple(args.items()), fdef.resolve
-
-            def resolve(src: Any, env: Env) -> Any:
-                return plain(src, env, {n: g(env.variables) for n, g in values})
-
-        def many(src: Any, env: Env) -> list:
-            items = resolve(src, env)
-            if first is not None:
-                size = first(env.variables)
-                items = items[:size] if isinstance(size, int) else items
-            return [sub(item, env) for item in items]
-        return many, CostNode(key, "list", first, children)
+    def runner(self, operation_name: str | None) -> Callable[[Env], dict]:
+        """The run function alone (for the text emitter)."""
+        _, _, compiled = self._roots(operation_name)
+        return functools.partial(_run_all, tuple((key, run) for key, run, _ in compiled))
 
     def _connection_parts(self, type_name: str, nodes: list[FieldNode],
                           path: list) -> tuple[Callable[..., dict], tuple[CostNode, ...], tuple]:
@@ -226,7 +150,17 @@ class _Compiler(CompilerBase):
                 parts.append((key, "typename", conn))
             else:
                 self._undefined(conn, field_nodes[0], path)
-        return connection_builder(tuple(parts)), tuple(costs), tuple(paths)
+        built = self._builder(tuple(parts), tuple(costs), tuple(paths), not path[:-1])
+        return built, tuple(costs), tuple(paths)
+
+    def _builder(self, parts: tuple, costs: tuple[CostNode, ...], paths: tuple,
+                 root: bool) -> Callable[..., Any]:
+        if not self.emit.text:
+            return connection_builder(parts)
+        if len(paths) > 1:
+            raise TextUnsupported("a connection whose items are selected twice")
+        k = k_of(CostNode("", "connection", None, costs))
+        return text_connection_builder(parts, k, bool(paths), root=root)
 
     def _edge_parts(self, type_name: str, nodes: list[FieldNode],
                     path: list) -> tuple[tuple, tuple[CostNode, ...], str | None]:
@@ -291,11 +225,19 @@ class _Compiler(CompilerBase):
         getters = tuple(args.items())
         where, at = self._loc(node), [self.label, name]
 
+        cost = CostNode(key, "object", None, children)
+        k, text = k_of(cost), self.emit.text
+
         def run(env: Env) -> Any:
             values = {n: g(env.variables) for n, g in getters}
             value = root.resolve(env, values, where, at)
-            return None if value is None else sub(value, env)
-        return key, run, CostNode(key, "object", None, children)
+            if value is None:
+                return None
+            if text:
+                env.tally.append(k)
+                return fragment(sub(value, env))
+            return sub(value, env)
+        return key, run, cost
 
     def _root_connection(self, root: RootDef, key: str, nodes: list[FieldNode],
                          args: dict) -> tuple[str, Callable, CostNode]:
@@ -305,7 +247,7 @@ class _Compiler(CompilerBase):
         getters = tuple(args.items())
         where, at = self._loc(nodes[0]), [self.label, name]
 
-        def run(env: Env) -> dict:
+        def run(env: Env) -> Any:
             values = {n: g(env.variables) for n, g in getters}
             items, page = page_of_root(root, env, values, where, at)
             return build(items, page.cursor, page.has_next, page.has_previous, env)
@@ -317,3 +259,4 @@ def _run_all(runners: tuple, env: Env) -> dict:
         return {key: run(env) for key, run in runners}
     except RootFailure as exc:
         raise QueryFailure([exc.error]) from None
+

@@ -40,6 +40,7 @@ class FieldDef:
     args: tuple[str, ...] = ()
     takes_args: bool = False
     key: Callable[[Any], int] | None = None  # connection: an item's id for its cursor
+    memo: bool = False  # object: render once per (long-lived, catalogue) source object
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,14 @@ class ShopInfo:
     domain: str
     timezone: str
     currency: str
+    taxes_included: bool = True  # prices include VAT (the simulated Nordic shops do)
 
     @classmethod
     def of(cls, business: Any) -> ShopInfo:
         domain = business.shop_domain
         return cls(zlib.crc32(domain.encode()) % 10**11, business.shop_name, domain,
-                   business.timezone, business.shop_currency)
+                   business.timezone, business.shop_currency,
+                   bool(getattr(business, "taxes_included", True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +72,21 @@ class Env:
     variables: dict
     overrides: Any  # faults.Overrides
     repeat_cursor_row: bool = False
+    tally: list[int] | None = None  # actual cost parts, while rendering JSON text
 
 
-def _money(amount: Decimal) -> str:
+_LAST_ISO: tuple[Any, str | None] = (None, None)
+CENT = Decimal("0.01")
+
+
+def money(amount: Decimal) -> str:
+    """Shopify's Decimal serialisation: ``"1249.0"``, ``"12.5"``, ``"0.0"``.
+
+    Amounts with two decimals (nearly all) take a fast path on ``str``; hashing fresh Decimals
+    to memoise them would cost more than this.
+    """
+    if amount.same_quantum(CENT):
+        return str(amount).removesuffix("0")
     text = format(amount, "f")
     if "." not in text:
         return text + ".0"
@@ -79,23 +94,16 @@ def _money(amount: Decimal) -> str:
     return text + "0" if text[-1] == "." else text
 
 
-_MONEY: dict[Decimal, str] = {}
 _DAYS: dict[int, str] = {}
 _HMS = tuple(f"{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z" for i in range(86_400))
 
 
-def money(amount: Decimal) -> str:
-    """Shopify's Decimal serialisation: ``"1249.0"``, ``"12.5"``, ``"0.0"`` (memoised)."""
-    text = _MONEY.get(amount)
-    if text is None:
-        if len(_MONEY) > 200_000:
-            _MONEY.clear()
-        text = _MONEY[amount] = _money(amount)
-    return text
-
-
 def iso(when: dt.datetime | None) -> str | None:
     """ISO-8601 UTC with seconds: ``2026-10-01T08:15:02Z`` (dates memoised)."""
+    global _LAST_ISO  # noqa: PLW0603 - one (datetime, text) tuple, swapped atomically
+    last = _LAST_ISO  # createdAt and processedAt are often the very same datetime
+    if last[0] is when:
+        return last[1]
     if when is None:
         return None
     if when.tzinfo is not _UTC:
@@ -103,7 +111,9 @@ def iso(when: dt.datetime | None) -> str | None:
     day = _DAYS.get(when.toordinal())
     if day is None:
         day = _DAYS[when.toordinal()] = when.strftime("%Y-%m-%dT")
-    return day + _HMS[when.hour * 3600 + when.minute * 60 + when.second]
+    text = day + _HMS[when.hour * 3600 + when.minute * 60 + when.second]
+    _LAST_ISO = (when, text)
+    return text
 
 
 def gid(kind: str, number: int) -> str:
@@ -117,10 +127,11 @@ def _s(how: str | Callable[..., Any], type_name: str) -> FieldDef:
     return FieldDef("scalar", type_name, resolve=how)
 
 
-def _o(how: str | Callable[..., Any], type_name: str, *, nullable: bool = True) -> FieldDef:
+def _o(how: str | Callable[..., Any], type_name: str, *, nullable: bool = True,
+       memo: bool = False) -> FieldDef:
     if isinstance(how, str):
-        return FieldDef("object", type_name, expr=how, nullable=nullable)
-    return FieldDef("object", type_name, resolve=how, nullable=nullable)
+        return FieldDef("object", type_name, expr=how, nullable=nullable, memo=memo)
+    return FieldDef("object", type_name, resolve=how, nullable=nullable, memo=memo)
 
 
 def _t(type_name: str, *parts: str) -> FieldDef:
@@ -158,6 +169,11 @@ def _customer_id(c: Any) -> int:
 
 def _refunded_quantity(o: Any, line_id: int) -> int:
     return sum(rl.quantity for r in o.refunds for rl in r.lines if rl.line_id == line_id)
+
+
+def _with_tax(amount: Decimal, tax: Decimal, env: Env) -> Decimal:
+    """A refund line amount as Shopify reports it: with its tax in a tax-included shop."""
+    return amount + tax if env.shop.taxes_included else amount
 
 
 def _vat(o: Any, env: Env) -> float:
@@ -214,6 +230,7 @@ ORDER: dict[str, FieldDef] = {
     "cancelledAt": _s("iso($.cancelled_at)", "DateTime"),
     "cancelReason": _s("($.cancel_reason and $.cancel_reason.upper())", "OrderCancelReason"),
     "test": _s("$.test", "Boolean"),
+    "taxesIncluded": _s("e.shop.taxes_included", "Boolean"),
     "sourceName": _s("$.source_name", "String"),
     "currencyCode": _s("$.shop_currency", "CurrencyCode"),
     "presentmentCurrencyCode": _s("$.presentment_currency", "CurrencyCode"),
@@ -303,8 +320,8 @@ LINE_ITEM = {
     "originalUnitPriceSet": _line_bag("unit_price_shop", "unit_price_presentment"),
     "totalDiscountSet": _line_bag("discount_shop", "discount_presentment"),
     "taxLines": FieldDef("list", "TaxLine", expr="($,)"),
-    "product": _o("e.store.product_by_id.get($[1].product_id)", "Product"),
-    "variant": _o("e.store.variant_by_id.get($[1].variant_id)", "ProductVariant"),
+    "product": _o("e.store.product_by_id.get($[1].product_id)", "Product", memo=True),
+    "variant": _o("e.store.variant_by_id.get($[1].variant_id)", "ProductVariant", memo=True),
 }
 TAX_LINE = {
     "title": _s("'VAT'", "String"),
@@ -332,7 +349,12 @@ REFUND_LINE_ITEM = {
     "quantity": _s("$[1].quantity", "Int"),
     "restocked": _s("False", "Boolean"),
     "lineItem": _o(_refund_line_item, "LineItem"),
-    "subtotalSet": _line_bag("subtotal_shop", "subtotal_presentment"),
+    # Shopify's refund line subtotal includes the tax when the prices do (SimRefundLine's
+    # subtotal excludes it)
+    "subtotalSet": _t("MoneyBag", "_with_tax($[1].subtotal_shop, $[1].tax_shop, e)",
+                      "$[0].shop_currency",
+                      "_with_tax($[1].subtotal_presentment, $[1].tax_presentment, e)",
+                      "$[0].presentment_currency"),
     "totalTaxSet": _line_bag("tax_shop", "tax_presentment"),
 }
 REFUND_SHIPPING_LINE = {
@@ -381,7 +403,7 @@ INVENTORY_LEVEL = {
              "?inventory_item_id={$.inventory_item_id}'", "ID"),
     "isActive": _s("True", "Boolean"),
     "location": _o(_location, "Location", nullable=False),
-    "item": _o("e.store.item_by_id.get($.inventory_item_id)", "InventoryItem"),
+    "item": _o("e.store.item_by_id.get($.inventory_item_id)", "InventoryItem", memo=True),
     "quantities": FieldDef("list", "InventoryQuantity", resolve=_quantities, args=("names",),
                            takes_args=True),
 }
@@ -419,6 +441,8 @@ TYPES: dict[str, dict[str, FieldDef]] = {
 
 #: Names the expression templates may use.
 EXPR_GLOBALS: dict[str, Any] = {
-    "iso": iso, "money": money, "_customer_id": _customer_id, "_vat": _vat, "_ZERO": _ZERO,
+    "iso": iso, "money": money, "_CENT": CENT, "_customer_id": _customer_id, "_vat": _vat,
+    "_ZERO": _ZERO,
     "_refunded_quantity": _refunded_quantity, "_visit_source": _visit_source,
+    "_with_tax": _with_tax,
 }
