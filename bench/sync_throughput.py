@@ -35,7 +35,8 @@ def run_ours(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
 
     settings = ShopifySettings(shop=shop, token=token, base_url=url, orders_page_size=250)
     source = ShopifySource(settings, pseudonym_key=b"bench")
-    wh = DuckDBWarehouse(db)
+    wh = DuckDBWarehouse(db, memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", "2GB"),
+                         checkpoint_threshold=os.environ.get("BENCH_DUCKDB_CHECKPOINT", "256MB"))
     engine = SyncEngine(wh, tenant="bench", lock_dir=Path(db).parent / "locks")
     start = time.perf_counter()
     run = engine.run(source, "orders", batch_size=batch_size)
