@@ -446,6 +446,73 @@ def test_an_order_renders_in_shopify_scalar_formats(sandbox: ShopifySandbox) -> 
     assert data_of(sandbox, query, {"id": "gid://shopify/Order/77"}) == {"order": None}
 
 
+def test_refund_lines_report_their_subtotal_with_tax_in_a_tax_included_shop() -> None:
+    from ondigital_connect.sandbox.shopify_render import money
+    from ondigital_connect.simulate import SimulatedBusiness
+
+    business = SimulatedBusiness(orders=600, seed=3)
+    order = next(o for o in business.orders() if any(r.shipping_shop for r in o.refunds))
+    query = """query($id: ID!) { order(id: $id) { taxesIncluded refunds {
+        totalRefundedSet { shopMoney { amount } presentmentMoney { amount } }
+        refundShippingLines(first: 5) { nodes { subtotalAmountSet { shopMoney { amount } } } }
+        refundLineItems(first: 10) { nodes {
+          subtotalSet { shopMoney { amount } presentmentMoney { amount } }
+          totalTaxSet { shopMoney { amount } } } } } } }"""
+    with ShopifySandbox(business, plan="unlimited", max_query_cost=None) as sb:
+        got = data_of(sb, query, {"id": f"gid://shopify/Order/{order.order_id}"})["order"]
+    assert got["taxesIncluded"] is True  # Nordic prices include VAT
+    for refund, sim in zip(got["refunds"], order.refunds, strict=True):
+        lines = refund["refundLineItems"]["nodes"]
+        assert [n["subtotalSet"]["shopMoney"]["amount"] for n in lines] == [
+            money(rl.subtotal_shop + rl.tax_shop) for rl in sim.lines]
+        assert [n["subtotalSet"]["presentmentMoney"]["amount"] for n in lines] == [
+            money(rl.subtotal_presentment + rl.tax_presentment) for rl in sim.lines]
+        assert [n["totalTaxSet"]["shopMoney"]["amount"] for n in lines] == [
+            money(rl.tax_shop) for rl in sim.lines]
+        goods = sum(Decimal(n["subtotalSet"]["shopMoney"]["amount"]) for n in lines)
+        shipping = sum(Decimal(n["subtotalAmountSet"]["shopMoney"]["amount"])
+                       for n in refund["refundShippingLines"]["nodes"])
+        assert goods + shipping == Decimal(refund["totalRefundedSet"]["shopMoney"]["amount"])
+
+
+def test_order_and_refund_by_id_are_found_by_id_arithmetic_not_a_scan() -> None:
+    from ondigital_connect.simulate import REFUND_ID_BASE, SimulatedBusiness
+
+    business = SimulatedBusiness(orders=20_000, seed=3)
+    order = next(o for o in (business.order(i) for i in range(15_000, 15_400))
+                 if len(o.refunds) == 1)
+    built, calls = business.order, []
+
+    def counted(index: int, **kw: Any) -> Any:
+        calls.append(index)
+        return built(index, **kw)
+    business.order = counted  # type: ignore[method-assign]
+    refund_query = "query($id: ID!) { refund(id: $id) { id order { id } } }"
+    order_query = "query($id: ID!) { order(id: $id) { id } }"
+    refund_id = order.refunds[0].refund_id
+    with ShopifySandbox(business, plan="unlimited", max_query_cost=None) as sb:
+        assert data_of(sb, refund_query, {"id": f"gid://shopify/Refund/{refund_id}"}) == {
+            "refund": {"id": f"gid://shopify/Refund/{refund_id}",
+                       "order": {"id": f"gid://shopify/Order/{order.order_id}"}}}
+        assert len(calls) <= 2
+        missing = REFUND_ID_BASE + 2 * order.index + 1  # its second refund: there is none
+        assert data_of(sb, refund_query, {"id": f"gid://shopify/Refund/{missing}"}) == {
+            "refund": None}
+        beyond = REFUND_ID_BASE + 2 * business.n_orders
+        assert data_of(sb, refund_query, {"id": f"gid://shopify/Refund/{beyond}"}) == {
+            "refund": None}
+        assert len(calls) < 300  # the id scheme was checked on a few orders, nothing scanned
+        calls.clear()
+        other = business.order(16_000).order_id
+        assert data_of(sb, order_query, {"id": f"gid://shopify/Order/{other}"}) == {
+            "order": {"id": f"gid://shopify/Order/{other}"}}
+        for absent in (other + business.n_orders, 12):
+            assert data_of(sb, order_query, {"id": f"gid://shopify/Order/{absent}"}) == {
+                "order": None}
+        assert len(calls) < 10
+        assert sb.server_errors == []
+
+
 def test_as_of_moves_time_and_a_late_refund_appears(sandbox: ShopifySandbox) -> None:
     query = """query($id: ID!) { order(id: $id) { updatedAt displayFinancialStatus
         totalRefundedSet { shopMoney { amount } } refunds { id createdAt } } }"""

@@ -18,7 +18,8 @@ from graphql.language import (
 )
 
 from ondigital_connect.sandbox.shopify_emit import Template
-from ondigital_connect.sandbox.shopify_render import EXPR_GLOBALS, TYPES, Env
+from ondigital_connect.sandbox.shopify_render import EXPR_GLOBALS, TYPES
+from ondigital_connect.sandbox.shopify_values import Env
 
 MAX_PAGE = 250
 Projector = Callable[[Any, Env], Any]

@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from ondigital_connect.sandbox.shopify_cost import CostNode
-from ondigital_connect.sandbox.shopify_render import FieldDef
+from ondigital_connect.sandbox.shopify_data import encode_cursor
+from ondigital_connect.sandbox.shopify_values import FieldDef
 
 #: A field's generated value: ("json", code of JSON text) | ("raw", code of a str that needs no
 #: escaping, written quoted) | ("lit", JSON text) | ("arr", code of one item's JSON text).
@@ -110,6 +111,9 @@ class TextEmit:
         if fdef.type in _QUOTED:
             if fdef.expr is not None and fdef.expr.startswith(_NEVER_NONE):
                 return ("raw", _fstring_template(code) or _inline_money(code) or code)
+            if fdef.expr is not None and fdef.expr.startswith("iso(") and code.startswith(
+                    "(iso("):
+                return ("json", f"(iso_json({code[5:]}")  # "(iso(x))" -> "(iso_json(x))"
             return ("json", f"_q({code})")
         formatter = {"Boolean": "_b", "Int": "_n", "Float": "_j", "URL": "_u"}.get(fdef.type)
         return ("json", f"{formatter}({code})" if formatter else f"_E[{code}]")
@@ -268,12 +272,14 @@ TEXT_GLOBALS: dict[str, Any] = {"_j": _j, "_E": _E, "_u": _u, "_q": _q, "_b": _b
                                 "_tl": _tl, "_tl1": _tl1}
 
 
-def text_connection_builder(parts: tuple, k: int, counted: bool, *,
-                            root: bool = False) -> Callable[..., Any]:
+def text_connection_builder(parts: tuple, k: int, counted: bool, *, root: bool = False,
+                            nested: tuple | None = None) -> Callable[..., Any]:
     """The JSON text of a connection page (edges/nodes/pageInfo as selected), cost tallied.
 
     At the root it is a dict of ``orjson.Fragment`` values instead, one per node: no giant
-    intermediate string (whose buffers would cost page faults on every page).
+    intermediate string (whose buffers would cost page faults on every page).  ``nested``
+    ``(resolve, first, key_of)`` makes it the whole field of a nested connection without
+    ``after``/``reverse``: ``connection(source, env)`` pages the items itself.
     """
     ns: dict[str, Any] = {"_q": _q, "_list": _list, "_F": fragment}
     fields: list[tuple[str, Piece]] = []
@@ -291,10 +297,24 @@ def text_connection_builder(parts: tuple, k: int, counted: bool, *,
             fields.append((key, DICT.literal(detail) if root else TextEmit.literal(detail)))
     each = f" + {k} * len(items)" if counted else ""
     body = DICT.obj(fields) if root else TextEmit.obj(fields)
-    source = (f"def build(items, cursor_of, has_next, has_prev, env):\n"
-              f"    env.tally.append(2{each})\n    return {body}\n")
+    head = "def build(items, cursor_of, has_next, has_prev, env):\n"
+    if nested is not None:
+        ns["_resolve"], ns["_first"], ns["_cursor"] = nested[0], nested[1], _cursor(nested[2])
+        body = body.replace("cursor_of(", "_cursor(items, ")
+        head = ("def build(s, env):\n    whole = _resolve(s, env)\n"
+                "    size = _first(env.variables)\n    items = whole[:size]\n"
+                "    has_next, has_prev = size < len(whole), False\n")
+    source = f"{head}    env.tally.append(2{each})\n    return {body}\n"
     exec(compile(source, "<sandbox-connection>", "exec"), ns)  # noqa: S102 - our templates
     return ns["build"]
+
+
+def _cursor(key_of: Callable[[Any], int]) -> Callable[[list, int], str]:
+    """A nested connection's cursor of ``items[i]`` (its id twice, as the dict path does)."""
+    def cursor(items: list, i: int) -> str:
+        k = key_of(items[i])
+        return encode_cursor(k, k)
+    return cursor
 
 
 def fragment(text: str) -> orjson.Fragment:

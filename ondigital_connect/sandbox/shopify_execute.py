@@ -6,7 +6,7 @@ from typing import Any
 
 from ondigital_connect.sandbox.shopify_cost import CostBucket, actual_cost, requested_cost
 from ondigital_connect.sandbox.shopify_graphql import Compiled, QueryFailure
-from ondigital_connect.sandbox.shopify_render import Env
+from ondigital_connect.sandbox.shopify_values import Env
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 

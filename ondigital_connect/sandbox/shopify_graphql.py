@@ -22,7 +22,6 @@ from ondigital_connect.sandbox.shopify_emit import (
     text_connection_builder,
 )
 from ondigital_connect.sandbox.shopify_objects import ObjectCompiler
-from ondigital_connect.sandbox.shopify_render import Env, FieldDef
 from ondigital_connect.sandbox.shopify_roots import (
     ROOT,
     RootDef,
@@ -31,6 +30,7 @@ from ondigital_connect.sandbox.shopify_roots import (
     page_of_root,
     position_after,
 )
+from ondigital_connect.sandbox.shopify_values import Env, FieldDef
 
 __all__ = ["Compiled", "QueryFailure", "compile_query"]
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
@@ -120,8 +120,9 @@ class _Compiler(ObjectCompiler):
         _, _, compiled = self._roots(operation_name)
         return functools.partial(_run_all, tuple((key, run) for key, run, _ in compiled))
 
-    def _connection_parts(self, type_name: str, nodes: list[FieldNode],
-                          path: list) -> tuple[Callable[..., dict], tuple[CostNode, ...], tuple]:
+    def _connection_parts(self, type_name: str, nodes: list[FieldNode], path: list,
+                          nested: tuple | None = None,
+                          ) -> tuple[Callable[..., Any], tuple[CostNode, ...], tuple]:
         conn = f"{type_name}Connection"
         fields = self._collect(conn, [n.selection_set for n in nodes])
         parts, costs, paths = [], [], []
@@ -150,17 +151,17 @@ class _Compiler(ObjectCompiler):
                 parts.append((key, "typename", conn))
             else:
                 self._undefined(conn, field_nodes[0], path)
-        built = self._builder(tuple(parts), tuple(costs), tuple(paths), not path[:-1])
+        built = self._builder(tuple(parts), tuple(costs), tuple(paths), not path[:-1], nested)
         return built, tuple(costs), tuple(paths)
 
-    def _builder(self, parts: tuple, costs: tuple[CostNode, ...], paths: tuple,
-                 root: bool) -> Callable[..., Any]:
+    def _builder(self, parts: tuple, costs: tuple[CostNode, ...], paths: tuple, root: bool,
+                 nested: tuple | None) -> Callable[..., Any]:
         if not self.emit.text:
             return connection_builder(parts)
         if len(paths) > 1:
             raise TextUnsupported("a connection whose items are selected twice")
         k = k_of(CostNode("", "connection", None, costs))
-        return text_connection_builder(parts, k, bool(paths), root=root)
+        return text_connection_builder(parts, k, bool(paths), root=root, nested=nested)
 
     def _edge_parts(self, type_name: str, nodes: list[FieldNode],
                     path: list) -> tuple[tuple, tuple[CostNode, ...], str | None]:
@@ -184,9 +185,13 @@ class _Compiler(ObjectCompiler):
     def _nested_connection(self, fdef: FieldDef, key: str, nodes: list[FieldNode], args: dict,
                            path: list) -> tuple[Projector, CostNode]:
         self._page_check(args, nodes[0], path)
-        build, children, paths = self._connection_parts(fdef.type, nodes, path)
         resolve, key_of = fdef.resolve, fdef.key
         first, after, reverse = args.get("first"), args.get("after"), args.get("reverse")
+        if self.emit.text and after is None and reverse is None:  # pages itself, no closure
+            build, children, paths = self._connection_parts(
+                fdef.type, nodes, path, (resolve, first, key_of))
+            return build, CostNode(key, "connection", first, children, paths)
+        build, children, paths = self._connection_parts(fdef.type, nodes, path)
         where, at = self._loc(nodes[0]), [self.label, *path]
 
         def connection(src: Any, env: Env) -> dict:

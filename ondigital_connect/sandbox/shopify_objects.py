@@ -18,7 +18,8 @@ from ondigital_connect.sandbox.shopify_checks import (
 )
 from ondigital_connect.sandbox.shopify_cost import CostNode
 from ondigital_connect.sandbox.shopify_emit import DICT, TEXT_GLOBALS, DictEmit, Piece, TextEmit
-from ondigital_connect.sandbox.shopify_render import TYPES, Env, FieldDef
+from ondigital_connect.sandbox.shopify_render import TYPES
+from ondigital_connect.sandbox.shopify_values import Env, FieldDef
 
 
 class ObjectCompiler(CompilerBase):

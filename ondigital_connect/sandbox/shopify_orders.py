@@ -20,7 +20,8 @@ SERVED_CACHE = 2_048  # orders served lately (follow-up queries, retried pages)
 BATCH_DENSITY = 16  # build a cluster as index ranges when at most this many rows per needed one
 MERGE_GAP = 4  # rebuild up to this many cached rows rather than start another range
 _GAP = 2_048  # needed rows further apart than this start a new cluster
-_SCHEME_PROBE = 256  # orders looked at to confirm the simulator's refund id scheme
+_SCHEME_PROBE = 256  # orders looked at to confirm the simulator's refund id scheme ...
+_SCHEME_REFUNDS = 4  # ... until this many refunds were seen
 AS_OF_KEPT = 8  # instants whose built orders are kept
 
 class _Built:
@@ -64,7 +65,8 @@ class OrderCache:
         """The orders at these rows as of ``as_of`` (None where not created by then)."""
         with self._lock:
             built = self._built(as_of)
-            missing = sorted({r for r in rows if not built.has(r)})
+            pending, served = built.pending, built.served
+            missing = sorted({r for r in rows if r not in pending and r not in served})
         if missing:
             self._build(missing, as_of)
         return self._take(rows, as_of)
@@ -82,7 +84,7 @@ class OrderCache:
                 made = list(self._batch(lo, hi, as_of=as_of))
             else:
                 made = [self.business.order(lo, as_of=as_of)]
-            self._keep(made, as_of)
+            self.keep(made, as_of)
 
     def _ranges(self, missing: list[int], as_of: dt.datetime | None) -> Iterator[tuple[int, int]]:
         """Index ranges to build: the uncached runs of each dense cluster, else single rows."""
@@ -106,7 +108,8 @@ class OrderCache:
                     runs.append((r, r + 1))
         return runs
 
-    def _keep(self, made: list[Any], as_of: dt.datetime | None) -> None:
+    def keep(self, made: list[Any], as_of: dt.datetime | None) -> None:
+        """Cache orders built elsewhere (None entries are skipped)."""
         with self._lock:
             built = self._built(as_of)
             pending, has = built.pending, built.has
@@ -154,14 +157,19 @@ class RowFinder:
         self.cache = cache
         self.order_rows: dict[int, int] = {}
         self.refund_rows: dict[int, int] = {}  # refund id -> order row, filled while rendering
+        self._order_scheme: bool | None = None
         self._refund_scheme: bool | None = None
 
     def _n(self) -> int:
         return int(self.business.n_orders)
 
     def _now(self, row: int) -> Any:
+        """The order at ``row`` as of now (built once: the answer will serve it next)."""
         order = self.cache.peek(row, None)
-        return self.business.order(row) if order is None else order
+        if order is None:
+            order = self.business.order(row)
+            self.cache.keep([order], None)
+        return order
 
     def _id_at(self, row: int) -> int | None:
         order = self._now(row)
@@ -182,8 +190,11 @@ class RowFinder:
         return self._search_order(order_id, n)
 
     def _follows_order_scheme(self, n: int) -> bool:
-        return n > 0 and self._id_at(0) == ORDER_ID_BASE and self._id_at(n - 1) == (
-            ORDER_ID_BASE + n - 1)
+        """Do the first and the last order carry ``ORDER_ID_BASE + row`` ids?"""
+        if self._order_scheme is None:
+            self._order_scheme = n > 0 and self._id_at(0) == ORDER_ID_BASE and (
+                self._id_at(n - 1) == ORDER_ID_BASE + n - 1)
+        return self._order_scheme
 
     def _search_order(self, order_id: int, n: int) -> int | None:
         lo, hi = 0, n
@@ -223,8 +234,11 @@ class RowFinder:
     def _follows_refund_scheme(self, n: int) -> bool:
         """Do the first refunds found carry ``REFUND_ID_BASE + 2 * row + k`` ids?"""
         if self._refund_scheme is None:
-            seen = [(row, refund.refund_id) for row in range(min(n, _SCHEME_PROBE))
-                    for refund in getattr(self._now(row), "refunds", ())]
+            seen: list[tuple[int, int]] = []
+            for row in range(min(n, _SCHEME_PROBE)):
+                seen += [(row, r.refund_id) for r in getattr(self._now(row), "refunds", ())]
+                if len(seen) >= _SCHEME_REFUNDS:
+                    break
             self._refund_scheme = bool(seen) and all(
                 (rid - REFUND_ID_BASE) // 2 == row for row, rid in seen)
         return self._refund_scheme

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from ondigital_connect.sandbox.shopify_data import Bound, View
-from ondigital_connect.sandbox.shopify_render import Env, gid
+from ondigital_connect.sandbox.shopify_values import Env, gid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 250

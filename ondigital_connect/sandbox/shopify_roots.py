@@ -17,7 +17,7 @@ from ondigital_connect.sandbox.shopify_data import (
     decode_cursor,
     parse_search,
 )
-from ondigital_connect.sandbox.shopify_render import Env
+from ondigital_connect.sandbox.shopify_values import Env
 
 _PAGING = ("first", "after", "last", "before", "reverse")
 

@@ -33,8 +33,8 @@ from ondigital_connect.sandbox.shopify_cost import CostBucket, RestBucket
 from ondigital_connect.sandbox.shopify_data import Store
 from ondigital_connect.sandbox.shopify_execute import requested_or_zero, run_query, throttled
 from ondigital_connect.sandbox.shopify_graphql import QueryFailure, compile_query
-from ondigital_connect.sandbox.shopify_render import Env, ShopInfo
 from ondigital_connect.sandbox.shopify_rest import RestRequestError, orders_page
+from ondigital_connect.sandbox.shopify_values import Env, ShopInfo
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
