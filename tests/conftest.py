@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.warehouse import DuckDBWarehouse
@@ -28,6 +30,28 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    """A pytest-httpserver on 127.0.0.1, shared by a module's tests."""
+    srv = HTTPServer(host="127.0.0.1", port=0)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+@pytest.fixture
+def http(server: HTTPServer) -> Iterator[HTTPServer]:
+    """The loopback server, strict: every expected request must come, nothing unexpected."""
+    server.clear()
+    yield server
+    server.check_assertions()
+    server.check_handler_errors()
+    assert not server.ordered_handlers, "a queued reply was never requested"
+    assert not server.oneshot_handlers, "a one-shot reply was never requested"
+    server.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime as dt
 import email.utils
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,23 +25,6 @@ from ondigital_connect.http import HttpClient, RetryPolicy, parse_retry_after
 TOKEN = "sk_live_do_not_leak_42"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.clear()
-    srv.stop()
-
-
-@pytest.fixture
-def http(server: HTTPServer) -> Iterator[HTTPServer]:
-    server.clear()
-    yield server
-    server.check_assertions()
-    server.check_handler_errors()
-    assert not server.ordered_handlers and not server.oneshot_handlers
-    server.clear()
 
 
 @pytest.fixture
