@@ -186,3 +186,21 @@ def test_arrow_conversion_keeps_values_of_rows_with_different_keys() -> None:
     assert same["order_key"] == ["fake:acct:3", "k2"]
     assert same["_run_id"] == ["r", "r"]
     assert same["cancelled_at"] == [None, None]
+
+
+def test_composite_keys_merge_with_the_version_guard(warehouse: DuckDBWarehouse) -> None:
+    spec = get_table("ad_entities")
+
+    def row(entity: str, name: str, hours: int) -> dict:
+        return {"source": "meta", "account_id": "a", "level": "campaign", "entity_id": entity,
+                "name": name, "updated_at": T0 + dt.timedelta(hours=hours)}
+
+    with warehouse.transaction():
+        warehouse.merge_entities(spec, {"ad_entities": [row("1", "x", 1), row("2", "y", 1)]},
+                                 run_id="r1")
+    with warehouse.transaction():
+        stats = warehouse.merge_entities(
+            spec, {"ad_entities": [row("1", "x2", 2), row("2", "older", 0)]}, run_id="r2")
+    assert (stats.written, stats.stale) == (1, 1)
+    assert warehouse.fetch("SELECT entity_id, name FROM ad_entities ORDER BY 1") == [
+        ("1", "x2"), ("2", "y")]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from ondigital_connect.cli.progress import describe_run, live_progress
-from ondigital_connect.errors import ConfigError, OnDigitalError
+from ondigital_connect.errors import OnDigitalError
 from ondigital_connect.settings import Settings
 
 SHOPIFY_STREAMS = ("products", "customers", "orders", "inventory_levels")
@@ -63,7 +63,7 @@ def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_
                 runs.append(engine.run(source, stream, lookback=lookback,
                                        batch_size=batch_size or settings.batch_size))
         wh.close()
-    except (OnDigitalError, ConfigError) as exc:
+    except OnDigitalError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         source.close()
