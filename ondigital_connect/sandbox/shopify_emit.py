@@ -174,6 +174,8 @@ def _list_fn(node: CostNode) -> str:
 
 DICT = DictEmit()
 TEXT = TextEmit()
+
+
 def _fstring_template(code: str) -> Template | None:
     """An f-string of plain ``{value}`` fields (an id) as a template to splice, if it is one."""
     try:
@@ -282,6 +284,7 @@ def text_connection_builder(parts: tuple, k: int, counted: bool, *, root: bool =
     ``after``/``reverse``: ``connection(source, env)`` pages the items itself.
     """
     ns: dict[str, Any] = {"_q": _q, "_list": _list, "_F": fragment}
+    cursor = "cursor_of({})" if nested is None else "_cursor(items, {})"
     fields: list[tuple[str, Piece]] = []
     wrap, many = ("_F", "") if root else ("", "_list")
     for i, (key, kind, detail) in enumerate(parts):
@@ -289,10 +292,11 @@ def text_connection_builder(parts: tuple, k: int, counted: bool, *, root: bool =
         if kind == "nodes":
             fields.append((key, ("json", f"{many}([{wrap}(_d{i}(x, env)) for x in items])")))
         elif kind == "edges":
-            fields.append((key, ("json", f"{many}([{wrap}({_edge_text(detail, i)}) "
+            fields.append((key, ("json", f"{many}([{wrap}({_edge_text(detail, i, cursor)}) "
                                          "for n, x in enumerate(items)])")))
         elif kind == "pageInfo":
-            fields.append((key, ("json", f"{wrap}({TextEmit.obj(_page_info_pieces(detail))})")))
+            info = TextEmit.obj(_page_info_pieces(detail, cursor))
+            fields.append((key, ("json", f"{wrap}({info})")))
         else:
             fields.append((key, DICT.literal(detail) if root else TextEmit.literal(detail)))
     each = f" + {k} * len(items)" if counted else ""
@@ -300,7 +304,6 @@ def text_connection_builder(parts: tuple, k: int, counted: bool, *, root: bool =
     head = "def build(items, cursor_of, has_next, has_prev, env):\n"
     if nested is not None:
         ns["_resolve"], ns["_first"], ns["_cursor"] = nested[0], nested[1], _cursor(nested[2])
-        body = body.replace("cursor_of(", "_cursor(items, ")
         head = ("def build(s, env):\n    whole = _resolve(s, env)\n"
                 "    size = _first(env.variables)\n    items = whole[:size]\n"
                 "    has_next, has_prev = size < len(whole), False\n")
@@ -326,23 +329,24 @@ def _list(parts: list[str]) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-def _edge_text(detail: tuple, i: int) -> str:
+def _edge_text(detail: tuple, i: int, cursor: str) -> str:
     fields: list[tuple[str, Piece]] = []
     for j, (key, kind, sub) in enumerate(detail):
         if kind == "node":
             fields.append((key, ("json", f"_d{i}[{j}][2](x, env)")))
         elif kind == "cursor":
-            fields.append((key, ("raw", "cursor_of(n)")))
+            fields.append((key, ("raw", cursor.format("n"))))
         else:
             fields.append((key, TextEmit.literal(sub)))
     return TextEmit.obj(fields)
 
 
-def _page_info_pieces(detail: tuple) -> list[tuple[str, Piece]]:
+def _page_info_pieces(detail: tuple, cursor: str) -> list[tuple[str, Piece]]:
+    first, last = cursor.format("0"), cursor.format("len(items) - 1")
     code = {
         "hasNextPage": ("json", "('true' if has_next else 'false')"),
         "hasPreviousPage": ("json", "('true' if has_prev else 'false')"),
-        "startCursor": ("json", "(_q(cursor_of(0)) if items else 'null')"),
-        "endCursor": ("json", "(_q(cursor_of(len(items) - 1)) if items else 'null')"),
+        "startCursor": ("json", f"(_q({first}) if items else 'null')"),
+        "endCursor": ("json", f"(_q({last}) if items else 'null')"),
     }
     return [(key, code.get(name, ("lit", '"PageInfo"'))) for key, name in detail]

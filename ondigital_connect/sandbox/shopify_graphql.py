@@ -1,4 +1,9 @@
-"""Compiles a Shopify Admin GraphQL query once into projection closures, then runs it fast."""
+"""Compiles a Shopify Admin GraphQL query once into projection code, then runs it fast.
+
+Each query is compiled twice: to dict projections (the reference: patched orders, generic cost
+walk) and, when its cost can be tallied while rendering, to JSON-text projections that the
+answers use otherwise (see :mod:`shopify_emit`); both give byte-identical answers.
+"""
 
 from __future__ import annotations
 
@@ -264,4 +269,3 @@ def _run_all(runners: tuple, env: Env) -> dict:
         return {key: run(env) for key, run in runners}
     except RootFailure as exc:
         raise QueryFailure([exc.error]) from None
-

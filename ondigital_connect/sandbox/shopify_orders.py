@@ -24,6 +24,7 @@ _SCHEME_PROBE = 256  # orders looked at to confirm the simulator's refund id sch
 _SCHEME_REFUNDS = 4  # ... until this many refunds were seen
 AS_OF_KEPT = 8  # instants whose built orders are kept
 
+
 class _Built:
     """The orders built for one ``as_of``: by row, in build order (plain dicts: insertion
     order is the age; trimming keeps the newest half)."""
