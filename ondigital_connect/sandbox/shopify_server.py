@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import socket
 import threading
 import time
@@ -27,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.sandbox import faults as fault_bodies
 from ondigital_connect.sandbox.faults import FaultPlan, FaultSpec, Overrides
 from ondigital_connect.sandbox.shopify_cost import CostBucket, RestBucket
@@ -102,36 +102,6 @@ class RequestLog:
         with self._lock:
             self._items.clear()
             self.total = 0
-
-
-class _GcPause:
-    """Pauses the cyclic GC while any request is being answered (re-enabled after the last).
-
-    Rendering a page churns through thousands of dicts; with a few thousand cached orders
-    alive, the collections this triggers cost as much as the rendering itself. Garbage is
-    only deferred: collection resumes as soon as no request is in flight.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active = 0
-        self._resume = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._active == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._active += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._active == 0 and self._resume:
-                gc.enable()
-
-
-_GC_PAUSE = _GcPause()
 
 
 def _json(status: int, payload: object, **kw: Any) -> Reply:
@@ -227,7 +197,7 @@ class ShopifySandbox:
         if headers.get("X-Shopify-Access-Token") != self.token:
             return self._log(Reply(401, fault_bodies.AUTH_BODY), api, method, parts.path)
         try:
-            with _GC_PAUSE:
+            with gc_paused():  # rendering churns through acyclic dicts
                 if api == "graphql":
                     return self._graphql(method, parts.path, version, headers, body)
                 return self._rest(method, parts.path, parts.query, version)
