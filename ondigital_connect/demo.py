@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from ondigital_connect.models.canonical import SyncRun
 from ondigital_connect.warehouse.base import Warehouse
 
-DEMO_STREAMS = ("products", "customers", "orders", "inventory_levels")
+# Catalogue first, so orders of a sync find their products and customers already there.
+SHOPIFY_STREAMS = ("products", "customers", "orders", "inventory_levels")
 DEMO_KEY = b"demo-tenant-pseudonym-key"
 
 
@@ -92,7 +93,7 @@ def run_demo(
         try:
             engine = SyncEngine(wh, tenant="demo", progress=progress,
                                 lock_dir=lock_dir or warehouse_path.parent / ".locks")
-            runs = [engine.run(source, stream) for stream in DEMO_STREAMS]
+            runs = [engine.run(source, stream) for stream in SHOPIFY_STREAMS]
             window = (end - dt.timedelta(days=29), end)
             summary = market_summary(wh, *window)
         finally:

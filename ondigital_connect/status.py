@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ondigital_connect.warehouse.base import Warehouse
+from ondigital_connect.warehouse.ddl import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,4 @@ def reject_reasons(warehouse: Warehouse, *, limit: int = 10) -> list[tuple[str, 
 
 def table_counts(warehouse: Warehouse, tables: tuple[str, ...]) -> dict[str, int]:
     """Row counts of the named canonical tables (names come from the table registry)."""
-    from ondigital_connect.warehouse.ddl import quote
-
     return {t: int(warehouse.fetch(f"SELECT count(*) FROM {quote(t)}")[0][0]) for t in tables}

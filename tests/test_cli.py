@@ -64,3 +64,10 @@ def test_status_on_a_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["status", "--warehouse", "duckdb://"])
     assert result.exit_code != 0
     assert "DuckDB URL" in result.output
+
+
+def test_the_cli_syncs_every_stream_the_shopify_source_has() -> None:
+    from ondigital_connect.demo import SHOPIFY_STREAMS
+    from ondigital_connect.sources.shopify import ShopifySource
+
+    assert set(SHOPIFY_STREAMS) == set(ShopifySource.streams)

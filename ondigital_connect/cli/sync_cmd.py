@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from ondigital_connect.cli.progress import describe_run, live_progress
+from ondigital_connect.demo import SHOPIFY_STREAMS
 from ondigital_connect.errors import OnDigitalError
 from ondigital_connect.settings import Settings
-
-SHOPIFY_STREAMS = ("products", "customers", "orders", "inventory_levels")
 
 
 @click.group()
