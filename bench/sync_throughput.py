@@ -1,11 +1,14 @@
 """Shopify orders from a loopback sandbox into DuckDB: our client vs dlt, orders/s and peak RSS.
 
-Usage: python bench/sync_throughput.py [--orders 50000 500000] [--skip-dlt]
+Usage: python bench/sync_throughput.py [--orders 50000 500000] [--skip-dlt] [--cold]
 
 Each measured run is its own process (so peak RSS is that run's alone); the sandbox serving
 the simulated shop runs in a third process (the machine's other core). Orders have 3 lines.
 Our client reads the Admin GraphQL API; dlt's ``rest_api`` source reads the same data from the
 sandbox's legacy REST ``orders.json`` (Link-header pagination), the way dlt's Shopify source does.
+By default the sandbox renders every order once before the clock starts (``--warm`` of
+serve_sandbox.py), so the shared two cores measure the client rather than the fake shop;
+``--cold`` renders them while the clock runs.
 """
 
 from __future__ import annotations
@@ -106,6 +109,9 @@ def main() -> None:
     parser.add_argument("--skip-ours", action="store_true", help="Measure dlt only.")
     parser.add_argument("--dlt-max", type=int, default=500_000,
                         help="Skip dlt above this many orders (it is slow).")
+    parser.add_argument("--cold", action="store_true",
+                        help="Let the sandbox render each order while the clock runs "
+                             "(default: it renders them all before, see serve_sandbox.py).")
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -115,9 +121,9 @@ def main() -> None:
     print(f"{'orders':>9} {'client':>6} {'seconds':>8} {'orders/s':>9} {'lines':>9} "
           f"{'peak RSS MB':>11}")
     for n in args.orders:
-        server = subprocess.Popen([sys.executable, str(HERE / "serve_sandbox.py"), "--orders",
-                                   str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True)
+        serve = [sys.executable, str(HERE / "serve_sandbox.py"), "--orders", str(n)]
+        server = subprocess.Popen([*serve, *([] if args.cold else ["--warm"])],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             url, token, shop = server.stdout.readline().split()
             kinds = ([] if args.skip_ours else ["ours"]) + (

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ondigital_connect.sandbox.shopify_orders import OrderCache, RowFinder
+from ondigital_connect.sandbox.shopify_orders import SERVED_CACHE, OrderCache, RowFinder
 
 _US = 1_000_000
 _TERM = re.compile(r"""(\w+):(>=|<=|>|<|=)?('[^']*'|"[^"]*"|\S+)""")
@@ -233,7 +233,8 @@ def table_of(items: Iterable[Any], key: Callable[[Any], tuple[int, dt.datetime, 
 class Store:
     """The business as the sandbox serves it: cached tables and id lookups per ``as_of``."""
 
-    def __init__(self, business: Any) -> None:
+    def __init__(self, business: Any, *, keep_orders: bool = False) -> None:
+        """``keep_orders``: keep every order once built (a warm sandbox serves them again)."""
         self.business = business
         markets = business.markets
         markets = markets.values() if isinstance(markets, dict) else markets
@@ -255,7 +256,7 @@ class Store:
         self.location_table = Table(np.array([loc[0] for loc in self.locations]), zeros, zeros)
         self._levels: dict[int, tuple[Any, ...]] | None = None
         self._tables = LRU(8)
-        self.built = OrderCache(business)
+        self.built = OrderCache(business, served_kept=2**62 if keep_orders else SERVED_CACHE)
         self.finder = RowFinder(business, self.built)
         self.refund_rows = self.finder.refund_rows  # refund id -> order row, filled while rendering
 

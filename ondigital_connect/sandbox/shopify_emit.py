@@ -22,6 +22,7 @@ import orjson
 
 from ondigital_connect.sandbox.shopify_cost import CostNode
 from ondigital_connect.sandbox.shopify_data import encode_cursor
+from ondigital_connect.sandbox.shopify_memo import memoised
 from ondigital_connect.sandbox.shopify_values import FieldDef
 
 #: A field's generated value: ("json", code of JSON text) | ("raw", code of a str that needs no
@@ -288,7 +289,7 @@ def text_connection_builder(parts: tuple, k: int, counted: bool, *, root: bool =
     fields: list[tuple[str, Piece]] = []
     wrap, many = ("_F", "") if root else ("", "_list")
     for i, (key, kind, detail) in enumerate(parts):
-        ns[f"_d{i}"] = detail
+        ns[f"_d{i}"] = memoised(detail) if root and kind == "nodes" else detail
         if kind == "nodes":
             fields.append((key, ("json", f"{many}([{wrap}(_d{i}(x, env)) for x in items])")))
         elif kind == "edges":

@@ -57,7 +57,7 @@ def run_query(compiled: Compiled, given: dict | None, env: Env, bucket: CostBuck
     patched = env.overrides.patching  # patched nodes: dicts, walked by the generic rules
     text = compiled.run_text is not None and not patched
     run_env = Env(env.store, env.shop, env.as_of, variables, env.overrides,
-                  env.repeat_cursor_row, [] if text else None)
+                  env.repeat_cursor_row, [] if text else None, env.memo if text else None)
     try:
         data: Any = (compiled.run_text if text else compiled.run)(run_env)
     except QueryFailure as exc:

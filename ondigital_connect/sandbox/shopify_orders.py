@@ -46,8 +46,9 @@ def _newest(items: dict[int, Any], keep: int) -> dict[int, Any]:
 class OrderCache:
     """Orders by (as_of, row): built ahead and not yet served, then a small cache once served."""
 
-    def __init__(self, business: Any) -> None:
+    def __init__(self, business: Any, *, served_kept: int = SERVED_CACHE) -> None:
         self.business = business
+        self.served_kept = served_kept  # a warm sandbox keeps every order it served
         batch = getattr(business, "orders", None)
         self._batch = batch if callable(batch) else None
         self._by_as_of: dict[dt.datetime | None, _Built] = {}
@@ -140,8 +141,8 @@ class OrderCache:
                         continue
                 served[r] = order  # newest last
                 out.append(order)
-            if len(served) > SERVED_CACHE:
-                built.served = _newest(served, SERVED_CACHE // 2)
+            if len(served) > self.served_kept:
+                built.served = _newest(served, self.served_kept // 2)
         return out
 
 

@@ -33,6 +33,7 @@ from ondigital_connect.sandbox.shopify_cost import CostBucket, RestBucket
 from ondigital_connect.sandbox.shopify_data import Store
 from ondigital_connect.sandbox.shopify_execute import requested_or_zero, run_query, throttled
 from ondigital_connect.sandbox.shopify_graphql import QueryFailure, compile_query
+from ondigital_connect.sandbox.shopify_memo import NodeMemo
 from ondigital_connect.sandbox.shopify_rest import RestRequestError, orders_page
 from ondigital_connect.sandbox.shopify_values import Env, ShopInfo
 
@@ -115,9 +116,11 @@ class ShopifySandbox:
                  api_versions: tuple[str, ...] = ("2026-07", "2026-10"), plan: str = "standard",
                  max_query_cost: int | None = 1000, as_of: dt.datetime | None = None,
                  clock: Callable[[], float] = time.monotonic, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, memo: NodeMemo | None = None) -> None:
+        """``memo`` keeps rendered orders for repeated reads (benchmarks warm it up)."""
         self.business = business
-        self.store = Store(business)
+        self.memo = memo
+        self.store = Store(business, keep_orders=memo is not None)
         self.shop = ShopInfo.of(business)
         self.token = token
         self.api_versions = tuple(api_versions)
@@ -177,7 +180,7 @@ class ShopifySandbox:
     def env(self, *, variables: dict | None = None, repeat_cursor_row: bool = False) -> Env:
         """The resolver environment of one request at the current ``as_of``."""
         return Env(self.store, self.shop, self.as_of, variables or {}, self.overrides,
-                   repeat_cursor_row)
+                   repeat_cursor_row, memo=self.memo)
 
     # -- dispatch -----------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Any, body: bytes) -> Reply:

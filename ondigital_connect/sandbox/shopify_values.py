@@ -61,6 +61,7 @@ class Env:
     overrides: Any  # faults.Overrides
     repeat_cursor_row: bool = False
     tally: list[int] | None = None  # actual cost parts, while rendering JSON text
+    memo: Any = None  # shopify_memo.NodeMemo of a warm sandbox, else None
 
 
 _LAST_ISO: tuple[Any, str | None] = (None, None)
