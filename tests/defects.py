@@ -23,16 +23,21 @@ def expect(defect: bool, check: Callable[[], None]) -> None:
 
 def keep_all_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Defect: append instead of replace, and no in-batch de-duplication."""
-    def replace(self: DuckDBWarehouse, root: object) -> int:
-        self._run('INSERT INTO "orders" BY NAME SELECT * FROM _winners')
-        return int(self.fetch("SELECT count(*) FROM _winners")[0][0])
+    def replace(self: DuckDBWarehouse, root: object, replaced: int) -> None:
+        self._run('INSERT INTO "orders" BY NAME SELECT * EXCLUDE '
+                  f"({duckdb_module._FLAGS}) FROM _offered WHERE {duckdb_module._WINS}")
     monkeypatch.setattr(DuckDBWarehouse, "_replace_winners", replace)
     monkeypatch.setattr(duckdb_module, "dedupe_batch", lambda root, rows: (rows, 0))
 
 
 def no_version_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     """Defect: whatever version arrives last wins, older or not."""
-    def classify(self: DuckDBWarehouse, root: object, run_id: str) -> tuple[int, int]:
-        self._run("CREATE OR REPLACE TEMP TABLE _winners AS SELECT * FROM _stage_root")
-        return 0, 0
+    real = DuckDBWarehouse._classify
+
+    def classify(self: DuckDBWarehouse, root: object, run_id: str) -> tuple[int, int, int, int]:
+        real(self, root, run_id)
+        self._run(f"UPDATE _offered SET {duckdb_module._WINS} = true")
+        ((wins, replaced),) = self.fetch(
+            f"SELECT count(*), count(*) FILTER (WHERE {duckdb_module._EXISTED}) FROM _offered")
+        return 0, 0, int(wins), int(replaced)
     monkeypatch.setattr(DuckDBWarehouse, "_classify", classify)

@@ -45,8 +45,6 @@ from ondigital_connect.sources.shopify import payloads as payloads_module
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
 from ondigital_connect.warehouse import DuckDBWarehouse
-from ondigital_connect.warehouse.arrow import to_arrow
-from ondigital_connect.warehouse.ddl import quote
 from tests.defects import SOUND_OR_DEFECT, expect, keep_all_versions, no_version_guard
 
 KEY = b"battery-key"
@@ -438,18 +436,13 @@ def late_refund(business: SimulatedBusiness) -> tuple[SimOrder, SimRefund]:
     raise AssertionError("the business has no late refund")
 
 
+REAL_LOAD_CHILDREN = DuckDBWarehouse._load_children
+
+
 def append_children(self: DuckDBWarehouse, root: Any, child: Any, rows: list,
-                    stamp: dict[str, Any]) -> None:
+                    stamp: dict[str, Any], replaced: int) -> None:
     """Defect: children of a re-loaded order are appended, the old ones are never deleted."""
-    if not rows:
-        return
-    fk, pk = quote(child.parent[1]), quote(root.primary_key[0])
-    self._register("_stage_child", to_arrow(child, rows, **stamp))
-    try:
-        self._run(f"INSERT INTO {quote(child.name)} BY NAME SELECT * FROM _stage_child "
-                  f"WHERE {fk} IN (SELECT {pk} FROM _winners)")
-    finally:
-        self._unregister("_stage_child")
+    REAL_LOAD_CHILDREN(self, root, child, rows, stamp, 0)
 
 
 @SOUND_OR_DEFECT

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ondigital_connect.errors import SyncAlreadyRunning
+from ondigital_connect.errors import OnDigitalError, SyncAlreadyRunning
 from ondigital_connect.models.canonical import SyncState
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
@@ -216,20 +216,29 @@ def test_concurrent_run_is_refused(defect: bool, engine: SyncEngine, warehouse: 
             paused.set()
             release.wait(10)
     first = ListSource([record(i, hours=i) for i in range(9)], hook=hold)
-    worker = threading.Thread(target=engine.run, args=(first, "orders"))
+    first_errors: list[Exception] = []
+
+    def first_run() -> None:
+        try:
+            engine.run(first, "orders")
+        except OnDigitalError as exc:  # unlocked, the second run may break the first
+            first_errors.append(exc)
+    worker = threading.Thread(target=first_run)
     worker.start()
     assert paused.wait(10)
     errors: list[Exception] = []
     try:
         engine.run(ListSource([]), "orders")
-    except SyncAlreadyRunning as exc:
+    except OnDigitalError as exc:  # unlocked, the two runs may also collide in the warehouse
         errors.append(exc)
     finally:
         release.set()
         worker.join(10)
 
     def check() -> None:
+        assert not first_errors
         assert len(errors) == 1
+        assert isinstance(errors[0], SyncAlreadyRunning)
         assert "already being synced" in str(errors[0])
         assert len(snapshot(warehouse)) == 9
     expect(defect, check)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
+from ondigital_connect.ahead import read_ahead
 from ondigital_connect.errors import ConfigError, OnDigitalError
 from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.models.canonical import RejectedRecord, SchemaDrift, SyncRun, SyncState
@@ -54,6 +55,8 @@ class SyncEngine:
     lock_dir: Path = field(default_factory=lambda: Path(".odc/locks"))
     clock: Clock = utc_now
     progress: Progress | None = None
+    #: Batches the source reads (fetches and maps) ahead while the warehouse loads; 0: in turn.
+    read_ahead: int = 1
 
     def run(
         self, source: Source, stream: str, *, batch_size: int = 5000,
@@ -80,10 +83,21 @@ class SyncEngine:
     def _execute(
         self, source: Source, spec: StreamSpec, window: Window, run: SyncRun, batch_size: int
     ) -> _Counts:
-        counts = _Counts()
         if window.is_empty:
-            return counts
+            return _Counts()
         batches = source.read(spec.name, window, batch_size=batch_size)
+        if self.read_ahead:
+            batches = read_ahead(batches, self.read_ahead, name=f"{source.name}-batches")
+        try:
+            return self._load(source, spec, window, run, batches)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # stop the source's threads now, not when collected
+                close()
+
+    def _load(self, source: Source, spec: StreamSpec, window: Window, run: SyncRun,
+              batches: Iterator[Batch]) -> _Counts:
+        counts = _Counts()
         if spec.kind == "report":
             with self.warehouse.transaction():
                 self._load_report(source, spec, batches, run, counts)

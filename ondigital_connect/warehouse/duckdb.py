@@ -21,6 +21,10 @@ from ondigital_connect.warehouse.base import MergeStats, Rows
 from ondigital_connect.warehouse.ddl import create_table, migration_plan, quote
 from ondigital_connect.warehouse.merge import dedupe_batch
 
+# Flags _classify adds to the staged root rows (not columns of any table).
+_EXISTED, _REPEAT, _STALE, _WINS = "_odc_existed", "_odc_repeat", "_odc_stale", "_odc_wins"
+_FLAGS = ", ".join((_EXISTED, _REPEAT, _STALE, _WINS))
+
 
 class DuckDBWarehouse:
     """A tenant's DuckDB file: schema from specs, key-guarded merges, run log, rejects, state.
@@ -110,50 +114,65 @@ class DuckDBWarehouse:
         stamp = {"_synced_at": now, "_run_id": run_id}
         self._register("_stage_root", to_arrow(root, rows[root.name], **stamp))
         try:
-            repeated, stale = self._classify(root, run_id)
-            written = self._replace_winners(root)
+            repeated, stale, written, replaced = self._classify(root, run_id)
+            self._replace_winners(root, replaced)
             for child in children_of(root.name):
-                self._load_children(root, child, rows.get(child.name, []), stamp)
+                self._load_children(root, child, rows.get(child.name, []), stamp, replaced)
         finally:
             self._unregister("_stage_root")
         return MergeStats(offered, written, stale, in_batch_repeats + repeated)
 
-    def _classify(self, root: TableSpec, run_id: str) -> tuple[int, int]:
+    def _classify(self, root: TableSpec, run_id: str) -> tuple[int, int, int, int]:
+        """Stage each offered row with what the table holds of it (one join): whether it was
+        there, loaded by this run already, newer there (stale), and whether it wins.
+
+        Returns (repeated in this run, stale, winners, winners that replace a stored row).
+        """
         t, on, ver = quote(root.name), _join(root.primary_key), quote(root.version_column or "")
         first = quote(root.primary_key[0])
-        ((repeated, stale),) = self.fetch(
-            f"SELECT count(*) FILTER (WHERE t.{first} IS NOT NULL AND t._run_id = ?), "
-            f"count(*) FILTER (WHERE t._run_id IS DISTINCT FROM ? AND t.{ver} > s.{ver}) "
+        self._run(
+            f"CREATE OR REPLACE TEMP TABLE _offered AS SELECT s.*, "
+            f"t.{first} IS NOT NULL AS {_EXISTED}, "
+            f"(t.{first} IS NOT NULL AND t._run_id = ?) AS {_REPEAT}, "
+            f"(t._run_id IS DISTINCT FROM ? AND t.{ver} > s.{ver}) AS {_STALE}, "
+            f"(t.{first} IS NULL OR t.{ver} <= s.{ver}) AS {_WINS} "
             f"FROM _stage_root s LEFT JOIN {t} t ON {on}", [run_id, run_id],
         )
-        self._run(
-            f"CREATE OR REPLACE TEMP TABLE _winners AS SELECT s.* FROM _stage_root s "
-            f"LEFT JOIN {t} t ON {on} WHERE t.{first} IS NULL OR t.{ver} <= s.{ver}"
+        ((repeated, stale, wins, replaced),) = self.fetch(
+            f"SELECT count(*) FILTER (WHERE {_REPEAT}), count(*) FILTER (WHERE {_STALE}), "
+            f"count(*) FILTER (WHERE {_WINS}), count(*) FILTER (WHERE {_WINS} AND {_EXISTED}) "
+            f"FROM _offered"
         )
-        return int(repeated), int(stale)
+        return int(repeated), int(stale), int(wins), int(replaced)
 
-    def _replace_winners(self, root: TableSpec) -> int:
+    def _replace_winners(self, root: TableSpec, replaced: int) -> None:
+        """Delete the stored versions the winners replace (if any), insert the winners."""
         t, keys = quote(root.name), ", ".join(quote(k) for k in root.primary_key)
-        self._run(f"DELETE FROM {t} WHERE ({keys}) IN (SELECT ({keys}) FROM _winners)")
-        self._run(f"INSERT INTO {t} BY NAME SELECT * FROM _winners")
-        ((written,),) = self.fetch("SELECT count(*) FROM _winners")
-        return int(written)
+        if replaced:
+            self._run(f"DELETE FROM {t} WHERE ({keys}) IN (SELECT ({keys}) FROM _offered "
+                      f"WHERE {_WINS} AND {_EXISTED})")
+        self._run(f"INSERT INTO {t} BY NAME SELECT * EXCLUDE ({_FLAGS}) FROM _offered "
+                  f"WHERE {_WINS}")
 
     def _load_children(
-        self, root: TableSpec, child: TableSpec, rows: Rows, stamp: dict[str, Any]
+        self, root: TableSpec, child: TableSpec, rows: Rows, stamp: dict[str, Any],
+        replaced: int,
     ) -> None:
+        """Replace the children of the winners: a new parent has none stored to delete."""
         assert child.parent is not None
         if len(root.primary_key) != 1:
             raise ConfigError(f"{child.name}: parents with composite keys are not supported")
         c, fk, pk = quote(child.name), quote(child.parent[1]), quote(root.primary_key[0])
-        self._run(f"DELETE FROM {c} WHERE {fk} IN (SELECT {pk} FROM _winners)")
+        if replaced:
+            self._run(f"DELETE FROM {c} WHERE {fk} IN (SELECT {pk} FROM _offered "
+                      f"WHERE {_WINS} AND {_EXISTED})")
         if not rows:
             return
         self._register("_stage_child", to_arrow(child, rows, **stamp))
         try:
             self._run(
                 f"INSERT INTO {c} BY NAME SELECT * FROM _stage_child "
-                f"WHERE {fk} IN (SELECT {pk} FROM _winners)"
+                f"WHERE {fk} IN (SELECT {pk} FROM _offered WHERE {_WINS})"
             )
         finally:
             self._unregister("_stage_child")
