@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import requests
+import requests.auth
 import urllib3.exceptions
 
 from ondigital_connect.errors import (
@@ -95,6 +96,15 @@ def _looks_like_html(content: bytes, content_type: str) -> bool:
     return "html" in content_type.lower() or content[:64].lstrip()[:1] == b"<"
 
 
+class _SettingsOnly(requests.auth.AuthBase):
+    """Credentials come from the source's settings (its headers) only: with an auth set,
+    ``requests`` never adds a ``~/.netrc`` login for the vendor's host (nor looks for one on
+    every request)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 class HttpClient:
     """A ``requests`` session bound to one source: JSON in, typed ``SourceError``s out.
 
@@ -113,6 +123,8 @@ class HttpClient:
         self._headers = {"Accept": "application/json", **headers}
         self._own_session = session is None
         self.session = session or requests.Session()
+        if self._own_session:
+            self.session.auth = _SettingsOnly()
         self.last_response_headers: Headers = {}
 
     def url(self, path: str) -> str:

@@ -246,3 +246,27 @@ def test_get_lines_streams_a_body(http, sleeps):
         b'{"id": 1}\n{"id": 2}\n\n{"id": 3}\n', content_type="application/jsonl")
     lines = list(client(http, sleeps).get_lines("/bulk.jsonl"))
     assert lines == [b'{"id": 1}', b'{"id": 2}', b'{"id": 3}']
+
+
+@pytest.mark.parametrize("defect", [False, True], ids=["sound", "defect"])
+def test_credentials_never_come_from_netrc(defect: bool, http: HTTPServer,
+                                           tmp_path: Any, monkeypatch: pytest.MonkeyPatch):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    seen: list[str | None] = []
+
+    def answer(request: Request) -> Response:
+        seen.append(request.headers.get("Authorization"))
+        return Response(b"{}", content_type="application/json")
+    http.expect_request("/v1/me").respond_with_handler(answer)
+    c = HttpClient("acme", base_url=http.url_for("/"), headers={"X-Api-Key": "k"}, timeout=2)
+    if defect:  # the session left as requests makes it
+        c.session.auth = None
+    c.get_json("v1/me")
+    c.close()
+    if defect:
+        assert seen[0] is not None and seen[0].startswith("Basic ")
+    else:
+        assert seen == [None]

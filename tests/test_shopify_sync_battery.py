@@ -45,6 +45,7 @@ from ondigital_connect.sources.shopify import payloads as payloads_module
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
 from ondigital_connect.warehouse import DuckDBWarehouse
+from ondigital_connect.warehouse.merge import PARENT_SEQ
 from tests.defects import SOUND_OR_DEFECT, expect, keep_all_versions, no_version_guard
 
 KEY = b"battery-key"
@@ -648,16 +649,16 @@ def _same(after: dict[str, list[tuple]], before: dict[str, list[tuple]]) -> None
 def test_presentment_and_shop_money_are_both_kept(defect: bool, rig: Rig,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     if defect:  # a single-currency mapper: presentment money overwritten with shop money
-        real = mapping_module.map_order
+        real = mapping_module.map_orders
 
-        def shop_only(ctx: Any, o: Any) -> Any:
-            mapped = real(ctx, o)
-            row = mapped.order
-            row["presentment_currency"] = row["currency"]
+        def shop_only(ctx: Any, nodes: Any) -> Any:
+            mapped = real(ctx, nodes)
+            orders = mapped.orders.data
+            orders["presentment_currency"] = list(orders["currency"])
             for name in ("gross_sales", "discounts", "shipping", "tax", "total"):
-                row[f"presentment_{name}"] = row[name]
+                orders[f"presentment_{name}"] = list(orders[name])
             return mapped
-        monkeypatch.setattr(mapping_module, "map_order", shop_only)
+        monkeypatch.setattr(mapping_module, "map_orders", shop_only)
     rig.sync()
     picked: dict[str, SimOrder] = {}
     for o in rig.orders_at_as_of():
@@ -703,14 +704,15 @@ def test_order_near_midnight_gets_the_stockholm_date(defect: bool, rig: Rig,
 def test_refund_weeks_later_is_booked_on_its_own_date(defect: bool, rig: Rig,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     if defect:  # refunds booked on their order's date
-        real = mapping_module.map_order
+        real = mapping_module.map_orders
 
-        def on_order_date(ctx: Any, o: Any) -> Any:
-            mapped = real(ctx, o)
-            for refund in mapped.refunds:
-                refund["refund_date"] = mapped.order["order_date"]
+        def on_order_date(ctx: Any, nodes: Any) -> Any:
+            mapped = real(ctx, nodes)
+            dates = mapped.orders.data["order_date"]
+            mapped.refunds.data["refund_date"] = [
+                dates[seq] for seq in mapped.refunds.column(PARENT_SEQ)]
             return mapped
-        monkeypatch.setattr(mapping_module, "map_order", on_order_date)
+        monkeypatch.setattr(mapping_module, "map_orders", on_order_date)
     rig.sync()
     late = [(o, r) for o in rig.orders_at_as_of() for r in o.refunds
             if r.created_at - o.created_at >= dt.timedelta(days=21)]

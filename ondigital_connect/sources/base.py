@@ -65,14 +65,15 @@ class Drift:
 class Batch:
     """One bounded chunk of a stream, ready to load.
 
-    ``rows`` maps canonical table name -> rows (dicts keyed by column name). ``received`` counts
+    ``rows`` maps canonical table name -> rows: dicts keyed by column name, or ``Columns``
+    (the same rows held column by column, as page-at-a-time mappers build them). ``received`` counts
     the root records the vendor sent in this chunk (valid or not). ``cursor`` is the highest
     cursor value among them. A report batch names the ``report_dates`` it replaces.
     Child rows carry ``_parent_seq``, the index of their parent in the root table's list,
     so that when a key repeats within a batch only the winning version's children load.
     """
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[str, Any] = field(default_factory=dict)  # table -> list of dicts | Columns
     rejects: list[Reject] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
     received: int = 0

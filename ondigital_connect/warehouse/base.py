@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 from ondigital_connect.models.canonical import RejectedRecord, SchemaDrift, SyncRun, SyncState
 from ondigital_connect.models.spec import TableSpec
 
-Rows = list[dict[str, Any]]
+Rows = Sequence[dict[str, Any]]  # row dicts, or Columns (the same rows by column)
 
 
 @dataclass(frozen=True, slots=True)

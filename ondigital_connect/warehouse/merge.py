@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ondigital_connect.models.columns import Columns
 from ondigital_connect.models.spec import TableSpec
 from ondigital_connect.models.tables import children_of
 
 PARENT_SEQ = "_parent_seq"
+
+
+Rows = Sequence[dict[str, Any]]  # row dicts or Columns
 
 
 def key_of(spec: TableSpec, row: dict[str, Any]) -> Any:
@@ -17,41 +22,58 @@ def key_of(spec: TableSpec, row: dict[str, Any]) -> Any:
     return tuple(row[k] for k in spec.primary_key)
 
 
-def dedupe_batch(
-    root: TableSpec, rows: dict[str, list[dict[str, Any]]]
-) -> tuple[dict[str, list[dict[str, Any]]], int]:
+def column(rows: Rows, name: str) -> list[Any]:
+    """One column of row dicts or ``Columns``."""
+    if isinstance(rows, Columns):
+        return rows.column(name)
+    return [row[name] for row in rows]
+
+
+def _keys(spec: TableSpec, rows: Rows) -> list[Any]:
+    parts = [column(rows, k) for k in spec.primary_key]
+    return parts[0] if len(parts) == 1 else list(zip(*parts, strict=True))
+
+
+def _take(rows: Rows, indexes: Sequence[int]) -> Rows:
+    return rows.take(indexes) if isinstance(rows, Columns) else [rows[i] for i in indexes]
+
+
+def dedupe_batch(root: TableSpec, rows: Mapping[str, Rows]) -> tuple[Mapping[str, Rows], int]:
     """Keep one version per root key (newest ``version_column``; on a tie the later one).
 
     Children follow their parent's winning occurrence: a child row names it by
-    ``_parent_seq`` (the index of its parent in the root list) when the source sets it,
+    ``_parent_seq`` (the index of its parent in the root rows) when the source sets it,
     otherwise by the parent key (and child keys are then de-duplicated, last one wins).
     Returns the de-duplicated rows and how many root rows were dropped as repeats.
     """
     root_rows = rows.get(root.name, [])
-    version = root.version_column
+    keys = _keys(root, root_rows)
+    versions = column(root_rows, root.version_column) if root.version_column else None
     best: dict[Any, int] = {}
-    for i, row in enumerate(root_rows):
-        key = key_of(root, row)
+    for i, key in enumerate(keys):
         j = best.get(key)
-        if j is None or version is None or row[version] >= root_rows[j][version]:
+        if j is None or versions is None or versions[i] >= versions[j]:
             best[key] = i
-    dropped = len(root_rows) - len(best)
+    dropped = len(keys) - len(best)
     if not dropped:
         return rows, 0
-    keep = set(best.values())
-    out = {root.name: [root_rows[i] for i in sorted(keep)]}
+    keep = sorted(best.values())
+    out: dict[str, Rows] = {root.name: _take(root_rows, keep)}
     for child in children_of(root.name):
-        out[child.name] = _children_of_winners(child, rows.get(child.name, []), keep, root_rows)
+        out[child.name] = _children_of_winners(child, rows.get(child.name, []), set(keep),
+                                               root_rows)
     return out, dropped
 
 
-def _children_of_winners(
-    child: TableSpec, rows: list[dict[str, Any]], keep: set[int], parents: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    if rows and PARENT_SEQ in rows[0]:
+def _children_of_winners(child: TableSpec, rows: Rows, keep: set[int], parents: Rows) -> Rows:
+    if isinstance(rows, Columns) and PARENT_SEQ in rows.data:
+        seqs = rows.data[PARENT_SEQ]
+        return rows.take([i for i, seq in enumerate(seqs) if seq in keep])
+    if rows and not isinstance(rows, Columns) and PARENT_SEQ in rows[0]:
         return [r for r in rows if r[PARENT_SEQ] in keep]
     assert child.parent is not None
-    winners = {parents[i][child.parent[1]] for i in keep}
+    parent_keys = column(parents, child.parent[1])
+    winners = {parent_keys[i] for i in keep}
     by_key: dict[Any, dict[str, Any]] = {}
     for row in rows:
         if row[child.parent[1]] in winners:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from ondigital_connect.errors import RecordValidationError
+from ondigital_connect.models.columns import Columns
 from ondigital_connect.sources.base import Drift
 from ondigital_connect.sources.shopify import payloads as p
 from ondigital_connect.sources.shopify.context import (
@@ -19,6 +21,7 @@ from ondigital_connect.sources.shopify.context import (
     ShopContext,
     numeric_id,
 )
+from ondigital_connect.warehouse.merge import PARENT_SEQ
 
 ZERO = Decimal(0)
 #: Click-id parameters, in the order they are looked for on the landing page.
@@ -73,16 +76,6 @@ def click_id(landing_page: str | None) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class MappedOrder:
-    """The rows one order produces."""
-
-    order: Rows
-    lines: list[Rows]
-    refunds: list[Rows]
-    refund_lines: list[Rows]
-
-
 ORDER_KNOWN = p.ORDER.known
 LINE_KNOWN = p.known_fields(p.LineItem)
 REFUND_KNOWN = p.known_fields(p.Refund)
@@ -95,28 +88,6 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 def drift_of(prefix: str, fields: dict[str, Any]) -> list[Drift]:
     """One ``Drift`` per unknown field (examples with e-mails/phones redacted)."""
     return [Drift(f"{prefix}{name}", redact(value)) for name, value in fields.items()]
-
-
-def map_line(ctx: ShopContext, order_key: str, li: p.LineItem, cur: str, pcur: str) -> Rows:
-    """One ``order_lines`` row (shop money; presentment unit price beside it)."""
-    tax = ZERO
-    for t in li["taxLines"]:
-        tax += AMOUNTS[t["amount"]]
-    prefix, get = ctx.prefix, li.get
-    lid = li["id"].rpartition("/")[2]
-    variant_id, unit_cost = get("variant_id"), get("unit_cost")
-    return {
-        "source": SOURCE, "account_id": ctx.shop,
-        "line_key": prefix + lid, "order_key": order_key, "line_id": lid,
-        "product_key": prefix + variant_id.rpartition("/")[2] if variant_id else None,
-        "sku": get("sku") or None, "title": get("name"), "category": get("category") or None,
-        "quantity": li["quantity"], "unit_price": AMOUNTS[li["unit_price"]],
-        "discount": AMOUNTS[li["discount"]], "tax": tax,
-        "unit_cost": None if unit_cost is None else AMOUNTS[unit_cost],
-        "currency": get("unit_currency") or cur,
-        "presentment_unit_price": AMOUNTS[li["presentment_unit_price"]],
-        "presentment_currency": pcur,
-    }
 
 
 def map_refund(ctx: ShopContext, order_key: str, r: p.Refund, cur: str) -> tuple[Rows, list[Rows]]:
@@ -178,61 +149,137 @@ def order_drift(o: p.Order) -> list[Drift]:
     return drift
 
 
-def map_order(ctx: ShopContext, o: p.Order) -> MappedOrder:
-    """An order, its lines, refunds and refund lines; order-level unknown fields go to ``extra``."""
-    oid = o["id"].rpartition("/")[2]
-    order_key = ctx.prefix + oid
-    cur, pcur = o["currencyCode"], o["presentmentCurrencyCode"]
-    lines = [map_line(ctx, order_key, li, cur, pcur) for li in o["lineItems"]["nodes"]]
-    gross = pgross = ZERO
-    for line in lines:
-        quantity = line["quantity"]
-        gross += line["unit_price"] * quantity
-        pgross += line["presentment_unit_price"] * quantity
+@dataclass(slots=True)
+class OrderColumns:
+    """The rows a page of orders produces, column by column; child rows carry
+    ``_parent_seq``, their order's position in ``orders``."""
+
+    orders: Columns
+    lines: Columns
+    refunds: Columns
+    refund_lines: Columns
+
+
+def map_orders(ctx: ShopContext, nodes: Sequence[p.Order]) -> OrderColumns:
+    """Orders with their lines, refunds and refund lines (shop money and presentment money).
+
+    Raises AmountError when an amount is text but not a decimal (the caller finds the order).
+    """
+    orders = _order_columns(ctx, nodes)
+    lines, gross, pgross = _line_columns(ctx, nodes, orders["order_key"])
+    orders["gross_sales"], orders["presentment_gross_sales"] = gross, pgross
     refunds, refund_lines = [], []
-    for r in o["refunds"]:
-        refund, rlines = map_refund(ctx, order_key, r, cur)
-        refunds.append(refund)
-        refund_lines += rlines
-    row = _order_row(ctx, o, oid, order_key)
-    row.update(gross_sales=gross, presentment_gross_sales=pgross, line_count=len(lines),
-               refund_count=len(refunds))
-    return MappedOrder(row, lines, refunds, refund_lines)
+    for seq, o in enumerate(nodes):
+        for r in o["refunds"]:
+            refund, rlines = map_refund(ctx, orders["order_key"][seq], r, o["currencyCode"])
+            refund[PARENT_SEQ] = seq
+            refunds.append(refund)
+            for rl in rlines:
+                rl[PARENT_SEQ] = seq
+            refund_lines += rlines
+    return OrderColumns(Columns(orders), lines, Columns.from_rows(refunds),
+                        Columns.from_rows(refund_lines))
 
 
-def _order_row(ctx: ShopContext, o: p.Order, oid: str, order_key: str) -> Rows:
-    """The order row but for the sums and counts over its lines and refunds."""
-    get = o.get
-    created = o["createdAt"].astimezone(UTC)
-    country, customer_id, landing = get("country_code"), get("customer_id"), get("landing_page")
-    extra = p.unknown_fields(o, ORDER_KNOWN)
-    return {
-        "source": SOURCE, "account_id": ctx.shop, "order_key": order_key, "order_id": oid,
-        "order_name": get("name"), "created_at": created,
-        "order_date": ctx.local_date(created), "timezone": ctx.timezone,
-        "updated_at": o["updatedAt"].astimezone(UTC), "processed_at": _utc(get("processedAt")),
-        "cancelled_at": _utc(get("cancelledAt")), "cancel_reason": get("cancelReason"),
-        "is_test": o["test"], "sales_channel": get("sourceName"), "market": country,
-        "country_code": country, "currency": o["currencyCode"], "gross_sales": ZERO,
-        "discounts": AMOUNTS[o["discounts"]], "shipping": AMOUNTS[o["shipping"]],
-        "tax": AMOUNTS[o["tax"]], "total": AMOUNTS[o["total"]],
-        "total_refunded": AMOUNTS[o["total_refunded"]],
-        "presentment_currency": o["presentmentCurrencyCode"], "presentment_gross_sales": ZERO,
-        "presentment_discounts": AMOUNTS[o["presentment_discounts"]],
-        "presentment_shipping": AMOUNTS[o["presentment_shipping"]],
-        "presentment_tax": AMOUNTS[o["presentment_tax"]],
-        "presentment_total": AMOUNTS[o["presentment_total"]],
-        "financial_status": get("displayFinancialStatus"),
-        "fulfillment_status": get("displayFulfillmentStatus"),
-        "delivery_status": _delivery_status(o),
-        "customer_key": ctx.customer_key(customer_id) if customer_id else None,
-        "utm_source": get("utm_source"), "utm_medium": get("utm_medium"),
-        "utm_campaign": get("utm_campaign"), "utm_content": get("utm_content"),
-        "utm_term": get("utm_term"), "landing_page": scrub_url(landing),
-        "referrer": scrub_url(get("referrer")), "click_id": click_id(landing),
-        "attribution_ready": get("attribution_ready"), "line_count": 0, "refund_count": 0,
-        "extra": redact(extra) if extra else None,
+def _order_columns(ctx: ShopContext, nodes: Sequence[p.Order]) -> dict[str, list[Any]]:
+    """Every ``orders`` column but the gross sales (summed from the lines)."""
+    n, gets = len(nodes), [o.get for o in nodes]
+    ids = [o["id"].rpartition("/")[2] for o in nodes]
+    created = [o["createdAt"].astimezone(UTC) for o in nodes]
+    country = [get("country_code") for get in gets]
+    landing = [get("landing_page") for get in gets]
+    columns = {
+        "source": [SOURCE] * n, "account_id": [ctx.shop] * n,
+        "order_key": [ctx.prefix + i for i in ids], "order_id": ids,
+        "created_at": created, "order_date": [ctx.local_date(c) for c in created],
+        "timezone": [ctx.timezone] * n,
+        "updated_at": [o["updatedAt"].astimezone(UTC) for o in nodes],
+        "processed_at": [_utc(get("processedAt")) for get in gets],
+        "cancelled_at": [_utc(get("cancelledAt")) for get in gets],
+        "is_test": [o["test"] for o in nodes], "market": country, "country_code": country,
+        "currency": [o["currencyCode"] for o in nodes],
+        "presentment_currency": [o["presentmentCurrencyCode"] for o in nodes],
+        "delivery_status": [_delivery_status(o) for o in nodes],
+        "customer_key": [ctx.customer_key(c) if c else None
+                         for c in (get("customer_id") for get in gets)],
+        "landing_page": [scrub_url(url) for url in landing],
+        "referrer": [scrub_url(get("referrer")) for get in gets],
+        "click_id": [click_id(url) for url in landing],
+        "line_count": [len(o["lineItems"]["nodes"]) for o in nodes],
+        "refund_count": [len(o["refunds"]) for o in nodes],
+        "extra": [_extra(o) for o in nodes],
     }
+    for column, field_name in _ORDER_AS_IS:
+        columns[column] = [get(field_name) for get in gets]
+    for column in _ORDER_AMOUNTS:
+        columns[column] = [AMOUNTS[o[column]] for o in nodes]  # type: ignore[literal-required]
+    return columns
+
+
+#: orders column -> the validated field it is copied from
+_ORDER_AS_IS = (
+    ("order_name", "name"), ("cancel_reason", "cancelReason"), ("sales_channel", "sourceName"),
+    ("financial_status", "displayFinancialStatus"),
+    ("fulfillment_status", "displayFulfillmentStatus"), ("utm_source", "utm_source"),
+    ("utm_medium", "utm_medium"), ("utm_campaign", "utm_campaign"),
+    ("utm_content", "utm_content"), ("utm_term", "utm_term"),
+    ("attribution_ready", "attribution_ready"),
+)
+#: orders columns read from an amount of the same name
+_ORDER_AMOUNTS = ("discounts", "shipping", "tax", "total", "total_refunded",
+                  "presentment_discounts", "presentment_shipping", "presentment_tax",
+                  "presentment_total")
+
+
+def _extra(o: p.Order) -> Any:
+    unknown = p.unknown_fields(o, ORDER_KNOWN)
+    return redact(unknown) if unknown else None
+
+
+def _line_columns(
+    ctx: ShopContext, nodes: Sequence[p.Order], order_keys: list[str],
+) -> tuple[Columns, list[Decimal], list[Decimal]]:
+    """``order_lines`` columns, and each order's gross sales in shop and presentment money."""
+    seqs, items = [], []
+    for seq, o in enumerate(nodes):
+        for li in o["lineItems"]["nodes"]:
+            seqs.append(seq)
+            items.append(li)
+    n, gets, prefix = len(items), [li.get for li in items], ctx.prefix
+    ids = [li["id"].rpartition("/")[2] for li in items]
+    quantity = [li["quantity"] for li in items]
+    price = [AMOUNTS[li["unit_price"]] for li in items]
+    presentment_price = [AMOUNTS[li["presentment_unit_price"]] for li in items]
+    gross, pgross = [ZERO] * len(nodes), [ZERO] * len(nodes)
+    for seq, q, up, pp in zip(seqs, quantity, price, presentment_price, strict=True):
+        gross[seq] += up * q
+        pgross[seq] += pp * q
+    columns = {
+        "source": [SOURCE] * n, "account_id": [ctx.shop] * n,
+        "line_key": [prefix + i for i in ids], "order_key": [order_keys[s] for s in seqs],
+        "line_id": ids,
+        "product_key": [prefix + v.rpartition("/")[2] if v else None
+                        for v in (get("variant_id") for get in gets)],
+        "sku": [get("sku") or None for get in gets], "title": [get("name") for get in gets],
+        "category": [get("category") or None for get in gets], "quantity": quantity,
+        "unit_price": price, "discount": [AMOUNTS[li["discount"]] for li in items],
+        "tax": [_tax(li) for li in items],
+        "unit_cost": [None if c is None else AMOUNTS[c]
+                      for c in (get("unit_cost") for get in gets)],
+        "currency": [get("unit_currency") or nodes[s]["currencyCode"]
+                     for get, s in zip(gets, seqs, strict=True)],
+        "presentment_unit_price": presentment_price,
+        "presentment_currency": [nodes[s]["presentmentCurrencyCode"] for s in seqs],
+        PARENT_SEQ: seqs,
+    }
+    return Columns(columns), gross, pgross
+
+
+def _tax(li: p.LineItem) -> Decimal:
+    tax = ZERO
+    for t in li["taxLines"]:
+        tax += AMOUNTS[t["amount"]]
+    return tax
 
 
 def map_customer(ctx: ShopContext, c: p.Customer) -> Rows:

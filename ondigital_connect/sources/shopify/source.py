@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ondigital_connect.errors import ConfigError, MalformedResponse, RecordValidationError
 from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.http import HttpClient, RetryPolicy
+from ondigital_connect.models.columns import Columns
 from ondigital_connect.sources.base import Batch, Drift, Reject, StreamSpec, Window, register
 from ondigital_connect.sources.shopify import mapping as m
 from ondigital_connect.sources.shopify import payloads as p
@@ -57,8 +58,20 @@ def search_query(window: Window) -> str:
     return f"updated_at:>='{_iso(window.start)}' AND {upper}"
 
 
-def _new_batch(tables: tuple[str, ...]) -> Batch:
-    return Batch(rows={table: [] for table in tables})
+def _new_batch(tables: tuple[str, ...], columnar: bool = False) -> Batch:
+    return Batch(rows={table: Columns() if columnar else [] for table in tables})
+
+
+def _prepared(pages: Iterator[_Page], prepare: Callable[[_Page], None]) -> Iterator[_Page]:
+    """Each page after ``prepare`` (its follow-up queries) ran on the consumer's thread."""
+    try:
+        for page in pages:
+            prepare(page)
+            yield page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
 
 
 def _later(a: dt.datetime | None, b: dt.datetime) -> dt.datetime:
@@ -161,8 +174,9 @@ class ShopifySource:
         """Pages of a top-level connection, each with its nested follow-ups (``prepare``).
 
         With ``prefetch_pages`` a worker thread fetches (and validates) up to
-        ``prefetch_depth`` pages and their follow-ups ahead while the caller maps and loads,
-        so the shop's time and ours overlap.
+        ``prefetch_depth`` pages ahead while the caller maps and loads, so the shop's time and
+        ours overlap. Follow-ups are fetched on the caller's thread, so they do not hold up
+        the next page.
         """
         size = first
 
@@ -171,21 +185,21 @@ class ShopifySource:
             reply, size = self.gql.sized(
                 query, {**variables, "after": cursor}, size, page=_ENVELOPES[envelope])
             page = _Page(reply, root)
-            if prepare is not None:
-                prepare(page)
             return page, next_cursor(dig(page.reply.payload["data"], (root,)), (root,))
 
         if self.settings.prefetch_pages:
-            return prefetch.ahead(fetch, self.settings.prefetch_depth)
-        return prefetch.sequential(fetch)
+            pages = prefetch.ahead(fetch, self.settings.prefetch_depth)
+        else:
+            pages = prefetch.sequential(fetch)
+        return pages if prepare is None else _prepared(pages, prepare)
 
     def _batches(
         self, pages: Iterator[_Page], batch_size: int, tables: tuple[str, ...],
         handle: Callable[[_Page, Batch, set[str]], None],
-        report_dates: tuple[dt.date, dt.date] | None = None,
+        report_dates: tuple[dt.date, dt.date] | None = None, *, columnar: bool = False,
     ) -> Iterator[Batch]:
         seen: set[str] = set()
-        batch = _new_batch(tables)
+        batch = _new_batch(tables, columnar)
         yielded = False
         for page in pages:
             with gc_paused():  # rows are acyclic: collections would only cost time
@@ -194,7 +208,7 @@ class ShopifySource:
                 batch.report_dates = report_dates
                 yield batch
                 yielded = True
-                batch = _new_batch(tables)
+                batch = _new_batch(tables, columnar)
         if batch.received or (report_dates is not None and not yielded):
             batch.report_dates = report_dates
             yield batch
@@ -208,7 +222,8 @@ class ShopifySource:
         self.context()
         pages = self._pages(q.ORDERS, variables, "orders", s.orders_page_size, "orders",
                             prepare=self._order_follow_ups)
-        yield from self._batches(pages, batch_size, ORDER_TABLES, self._orders_page)
+        yield from self._batches(pages, batch_size, ORDER_TABLES, self._orders_page,
+                                 columnar=True)
 
     def _key_of(self, raw: Any) -> str | None:
         gid = raw.get("id") if isinstance(raw, dict) else None
@@ -252,42 +267,53 @@ class ShopifySource:
         page.missing = dict(zip(needy, found, strict=True))
 
     def _orders_page(self, page: _Page, batch: Batch, seen: set[str]) -> None:
-        rows = batch.rows
-        orders, lines = rows["orders"], rows["order_lines"]
-        refunds, refund_lines = rows["refunds"], rows["refund_lines"]
-        cursor = batch.cursor
+        nodes = []
         for i in range(len(page.nodes)):
-            found = self._order(page, i, batch)
-            if found is None:
-                continue
-            node, mapped = found
-            _link_children(mapped, len(orders))
-            orders.append(mapped.order)
-            lines += mapped.lines
-            refunds += mapped.refunds
-            refund_lines += mapped.refund_lines
+            node = self._complete(page, i, p.ORDER, page.missing.get(i), batch, self._key_of)
+            if node is not None:
+                nodes.append((i, node))
+        mapped = self._map_orders(page, nodes, batch)
+        offset = len(batch.rows["orders"])
+        for table, columns in zip(ORDER_TABLES, (mapped.orders, mapped.lines, mapped.refunds,
+                                                 mapped.refund_lines), strict=True):
+            if table != "orders" and offset:
+                seqs = columns.data.get(PARENT_SEQ)
+                if seqs is not None:
+                    columns.data[PARENT_SEQ] = [seq + offset for seq in seqs]
+            batch.rows[table].extend(columns)
+        for _, node in nodes:
             drift = m.order_drift(node)
             if drift:
                 self._note_drift(drift, batch, seen)
-            cursor = _later(cursor, mapped.order["updated_at"])
+        updated = mapped.orders.data.get("updated_at")
+        if updated:
+            batch.cursor = _later(batch.cursor, max(updated))
         batch.received += len(page.nodes)
-        batch.cursor = cursor
 
-    def _order(self, page: _Page, index: int, batch: Batch) -> tuple[Any, m.MappedOrder] | None:
-        """Order ``index`` validated and mapped, or None after rejecting it.
+    def _map_orders(self, page: _Page, nodes: list[tuple[int, Any]], batch: Batch,
+                    ) -> m.OrderColumns:
+        """The page's valid orders mapped in one pass.
 
         An amount that is a string but not a decimal only shows in the mapper (pages keep
-        amounts as text); the order is then redone strictly for a path-named reason.
+        amounts as text): the orders are then mapped one by one, and one that fails is redone
+        strictly for a path-named reason (and rejected).
         """
-        missing = page.missing.get(index)
-        node = self._complete(page, index, p.ORDER, missing, batch, self._key_of)
-        if node is None:
-            return None
+        ctx = self.context()
         try:
-            return node, m.map_order(self.context(), node)
+            return m.map_orders(ctx, [node for _, node in nodes])
         except AmountError:
-            node = self._validated(page, index, p.ORDER, missing, batch, self._key_of)
-        return None if node is None else (node, m.map_order(self.context(), node))
+            pass
+        kept = []
+        for i, node in nodes:
+            try:
+                m.map_orders(ctx, [node])
+            except AmountError:
+                node = self._validated(page, i, p.ORDER, page.missing.get(i), batch,
+                                       self._key_of)
+            if node is not None:
+                kept.append((i, node))
+        nodes[:] = kept
+        return m.map_orders(ctx, [node for _, node in kept])
 
     @staticmethod
     def _note_drift(drift: list[Drift], batch: Batch, seen: set[str]) -> None:
@@ -362,11 +388,3 @@ class ShopifySource:
                 batch.rejects.append(Reject(exc.reason, m.redact(page.raw(i)), exc.key))
             self._note_drift(m.drift_of("", p.unknown_fields(node, p.STOCKED.known)), batch, seen)
         batch.received += len(page.nodes)
-
-
-def _link_children(mapped: m.MappedOrder, seq: int) -> None:
-    """Tag child rows with their order's position in the batch (see ``Batch``), so the
-    warehouse keeps the children of the winning version when an order repeats in a batch."""
-    for rows in (mapped.lines, mapped.refunds, mapped.refund_lines):
-        for row in rows:
-            row[PARENT_SEQ] = seq
