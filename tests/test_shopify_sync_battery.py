@@ -678,6 +678,13 @@ def test_presentment_and_shop_money_are_both_kept(defect: bool, rig: Rig,
     expect(defect, check)
 
 
+def test_the_tax_basis_of_prices_is_recorded(rig: Rig) -> None:
+    run = rig.sync()
+    assert run.loaded == len(rig.orders_at_as_of())
+    assert rig.warehouse.fetch(
+        "SELECT taxes_included, count(*) FROM orders GROUP BY ALL") == [(True, run.loaded)]
+
+
 @SOUND_OR_DEFECT
 def test_order_near_midnight_gets_the_stockholm_date(defect: bool, rig: Rig,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,6 +57,7 @@ class Order(Fact):
     discounts: Decimal
     shipping: Decimal
     tax: Decimal
+    taxes_included: bool | None = None  # item prices (so gross_sales and refunds) include tax
     total: Decimal
     total_refunded: Decimal
     presentment_currency: str

@@ -223,7 +223,7 @@ _ORDER_AS_IS = (
     ("fulfillment_status", "displayFulfillmentStatus"), ("utm_source", "utm_source"),
     ("utm_medium", "utm_medium"), ("utm_campaign", "utm_campaign"),
     ("utm_content", "utm_content"), ("utm_term", "utm_term"),
-    ("attribution_ready", "attribution_ready"),
+    ("attribution_ready", "attribution_ready"), ("taxes_included", "taxesIncluded"),
 )
 #: orders columns read from an amount of the same name
 _ORDER_AMOUNTS = ("discounts", "shipping", "tax", "total", "total_refunded",

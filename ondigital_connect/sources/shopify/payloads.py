@@ -182,6 +182,7 @@ class Order(TypedDict):
     presentmentCurrencyCode: str
     displayFinancialStatus: NotRequired[str | None]
     displayFulfillmentStatus: NotRequired[str | None]
+    taxesIncluded: NotRequired[bool | None]
     discounts: Annotated[Amount, at("totalDiscountsSet", "shopMoney", "amount")]
     presentment_discounts: Annotated[
         Amount, at("totalDiscountsSet", "presentmentMoney", "amount")]

@@ -57,6 +57,7 @@ ORDER = """
 fragment OrderFields on Order {
   id name createdAt processedAt updatedAt cancelledAt cancelReason test sourceName
   currencyCode presentmentCurrencyCode displayFinancialStatus displayFulfillmentStatus
+  taxesIncluded
   totalDiscountsSet { ...MoneyBagFields }
   totalShippingPriceSet { ...MoneyBagFields }
   totalTaxSet { ...MoneyBagFields }
