@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 N ?= 50000
 
-.PHONY: help venv demo test lint bench fmt
+.PHONY: help venv demo test lint bench fmt docs
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ test: $(PY) ## Lint, then the whole test suite (offline, loopback only)
 
 lint: $(PY) ## ruff check
 	$(VENV)/bin/ruff check .
+
+docs: $(PY) ## Regenerate docs/kpis.md from the metric registry
+	$(VENV)/bin/ondigital-connect kpi-dictionary --output docs/kpis.md
 
 fmt: $(PY) ## ruff format
 	$(VENV)/bin/ruff format .

@@ -71,3 +71,12 @@ def test_the_cli_syncs_every_stream_the_shopify_source_has() -> None:
     from ondigital_connect.sources.shopify import ShopifySource
 
     assert set(SHOPIFY_STREAMS) == set(ShopifySource.streams)
+
+
+def test_kpi_dictionary_prints_and_writes_the_registry(tmp_path: Path) -> None:
+    printed = CliRunner().invoke(cli, ["kpi-dictionary"])
+    assert printed.exit_code == 0 and "### AOV (`aov`)" in printed.output
+    out = tmp_path / "kpis.md"
+    written = CliRunner().invoke(cli, ["kpi-dictionary", "--output", str(out)])
+    assert written.exit_code == 0 and "metrics" in written.output
+    assert out.read_text(encoding="utf-8") == printed.output

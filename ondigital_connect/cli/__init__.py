@@ -1,10 +1,11 @@
-"""The ``ondigital-connect`` command line: sync, status and the demo."""
+"""The ``ondigital-connect`` command line: sync, status, the demo and the KPI dictionary."""
 
 from __future__ import annotations
 
 import click
 
 from ondigital_connect.cli.demo_cmd import demo
+from ondigital_connect.cli.kpi_cmd import kpi_dictionary
 from ondigital_connect.cli.status_cmd import status
 from ondigital_connect.cli.sync_cmd import sync
 
@@ -18,6 +19,7 @@ def cli() -> None:
 cli.add_command(sync)
 cli.add_command(status)
 cli.add_command(demo)
+cli.add_command(kpi_dictionary)
 
 
 def main() -> None:
