@@ -1,4 +1,4 @@
-"""The ``ondigital-connect`` command line: sync, status, the demo and the KPI dictionary."""
+"""The ``ondigital-connect`` command line: sync, status, the demo, the KPI dictionary, UTM links."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from ondigital_connect.cli.demo_cmd import demo
 from ondigital_connect.cli.kpi_cmd import kpi_dictionary
 from ondigital_connect.cli.status_cmd import status
 from ondigital_connect.cli.sync_cmd import sync
+from ondigital_connect.cli.utm_cmd import utm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +21,7 @@ cli.add_command(sync)
 cli.add_command(status)
 cli.add_command(demo)
 cli.add_command(kpi_dictionary)
+cli.add_command(utm)
 
 
 def main() -> None:

@@ -1,0 +1,117 @@
+"""Channel grouping: GA4's default groups, completed touches, overrides, and SQL == Python."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ondigital_connect.kpi.channels import (
+    DEFAULT_RULES,
+    Rule,
+    Touch,
+    channel_of,
+    channel_sql,
+    complete,
+    site_of,
+    with_overrides,
+)
+
+# Hand-written expectations from GA4's published default channel group definitions.
+CASES = [
+    (Touch("google", "cpc"), "Paid Search"),
+    (Touch("Google", " CPC "), "Paid Search"),
+    (Touch("bing", "ppc"), "Paid Search"),
+    (Touch("google", "cpc", "shopping_se"), "Paid Shopping"),
+    (Touch("prisjakt", "cpc"), "Paid Shopping"),
+    (Touch("prisjakt", "referral"), "Organic Shopping"),
+    (Touch("facebook", "paid_social"), "Paid Social"),
+    (Touch("instagram", "cpm"), "Paid Social"),  # cpm contains "cp": paid before Display
+    (Touch("facebook", "social"), "Organic Social"),
+    (Touch("linkedin", "post"), "Organic Social"),
+    (Touch("youtube", "cpv"), "Paid Video"),
+    (Touch("youtube", "referral"), "Organic Video"),
+    (Touch("adform", "display"), "Display"),
+    (Touch("adform", "banner"), "Display"),
+    (Touch("partner", "paid"), "Paid Other"),
+    (Touch("google", "organic"), "Organic Search"),
+    (Touch("blog.example", "referral"), "Referral"),
+    (Touch("newsletter", "email"), "Email"),
+    (Touch("email", "weekly"), "Email"),
+    (Touch("adtraction", "affiliate"), "Affiliates"),
+    (Touch("spotify", "audio"), "Audio"),
+    (Touch("sms", "text"), "SMS"),
+    (Touch("firebase", "x"), "Mobile Push Notifications"),
+    (Touch("app", "web_push"), "Mobile Push Notifications"),
+    (Touch("google", "cpc", "pmax_cross-network"), "Cross-network"),
+    (Touch("foo", "bar"), "Unassigned"),
+    (Touch(None, "cpc"), "Paid Other"),
+    (Touch(click_id_param="gclid"), "Paid Search"),
+    (Touch(click_id_param="msclkid"), "Paid Search"),
+    (Touch(click_id_param="ttclid"), "Paid Social"),
+    (Touch(click_id_param="fbclid"), "Organic Social"),  # fbclid rides on organic links too
+    (Touch(click_id_param="dclid"), "Display"),
+    (Touch(referrer="https://www.google.se/"), "Organic Search"),
+    (Touch(referrer="https://l.facebook.com/l.php?u=x"), "Organic Social"),
+    (Touch(referrer="https://blog.example.org/post"), "Referral"),
+    (Touch("newsletter", "email", click_id_param="gclid"), "Email"),  # UTMs win over click ids
+    (Touch(), "Direct"),
+]
+
+
+@pytest.mark.parametrize(("touch", "channel"), CASES, ids=[str(i) for i in range(len(CASES))])
+def test_ga4_default_channel_groups(touch: Touch, channel: str) -> None:
+    assert channel_of(touch) == channel
+
+
+def test_sites_and_completion() -> None:
+    assert [site_of(s) for s in ("www.google.se", "google", "https://m.facebook.com/x",
+                                 "news.google.co.uk", "t.co", "")] == [
+        "google", "google", "facebook", "google", "t", ""]
+    assert complete(Touch()) == ("(direct)", "(none)", "(not set)")
+    assert complete(Touch(click_id_param="gclid", campaign="Summer")) == (
+        "google", "cpc", "summer")
+
+
+def test_tenant_rules_come_first() -> None:
+    rules = with_overrides([Rule("Prisjakt", sites=("prisjakt",))])
+    assert channel_of(Touch("prisjakt", "cpc"), rules) == "Prisjakt"
+    assert channel_of(Touch("google", "cpc"), rules) == "Paid Search"
+
+
+VOCAB = st.sampled_from([
+    "google", "www.google.se", "Facebook", "l.instagram.com", "youtube", "prisjakt", "(direct)",
+    "email", "sms", "firebase", "foo", "blog.example.org", "https://t.co/x", "", "bing",
+    "cpc", "ppc", "paid_social", "cpm", "display", "banner", "social", "organic", "referral",
+    "affiliate", "audio", "video", "web_push", "(none)", "(not set)", "e-mail", "retargeting",
+    "shopping_se", "brand", "pmax cross-network", "Summer Sale", "it's",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(VOCAB, VOCAB, VOCAB), min_size=1, max_size=40))
+def test_sql_gives_the_same_channel_as_python(triples: list[tuple[str, str, str]]) -> None:
+    completed = [complete(Touch(*t)) for t in triples]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INT, source VARCHAR, medium VARCHAR, campaign VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                    [(i, *c) for i, c in enumerate(completed)])
+    case = channel_sql("source", "medium", "campaign")
+    got = [row[0] for row in con.execute(f"SELECT {case} FROM t ORDER BY i").fetchall()]
+    assert got == [channel_of(Touch(*t)) for t in triples]
+
+
+def test_the_sql_agreement_test_has_teeth() -> None:
+    broken = tuple(Rule(r.channel, r.sites, "cpc", r.source, r.campaign, r.any_of, r.and_medium)
+                   if r.channel == "Paid Search" else r for r in DEFAULT_RULES)
+    con = duckdb.connect()
+    case = channel_sql("'google'", "'ppc'", "'x'", broken)
+    assert con.execute(f"SELECT {case}").fetchone()[0] != channel_of(Touch("google", "ppc"))
+
+
+def test_bigquery_rendering_uses_raw_regex_strings() -> None:
+    sql = channel_sql("s", "m", "c", dialect="bigquery")
+    assert 'REGEXP_CONTAINS(m, r"^(?:' in sql and "regexp_full_match" not in sql
+    with pytest.raises(ValueError, match="raw string"):
+        channel_sql("s", "m", "c", [Rule("X", medium='a"b')], dialect="bigquery")
