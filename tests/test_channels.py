@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ondigital_connect.kpi.channels import (
@@ -13,8 +13,11 @@ from ondigital_connect.kpi.channels import (
     Touch,
     channel_of,
     channel_sql,
+    click_param,
     complete,
     site_of,
+    touch_of,
+    touch_sql,
     with_overrides,
 )
 
@@ -89,7 +92,7 @@ VOCAB = st.sampled_from([
 ])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(VOCAB, VOCAB, VOCAB), min_size=1, max_size=40))
 def test_sql_gives_the_same_channel_as_python(triples: list[tuple[str, str, str]]) -> None:
     completed = [complete(Touch(*t)) for t in triples]
@@ -115,3 +118,44 @@ def test_bigquery_rendering_uses_raw_regex_strings() -> None:
     assert 'REGEXP_CONTAINS(m, r"^(?:' in sql and "regexp_full_match" not in sql
     with pytest.raises(ValueError, match="raw string"):
         channel_sql("s", "m", "c", [Rule("X", medium='a"b')], dialect="bigquery")
+
+
+LANDING = st.sampled_from([
+    None, "", "https://shop.example/", "https://shop.example/p?gclid=abc",
+    "https://shop.example/p?x=1&fbclid=zz#frag", "https://shop.example/p?msclkid=1&gclid=2",
+    "https://shop.example/p#gclid=1", "https://shop.example/p?gclid=", "HTTPS://S.EX/?TTCLID=9",
+    "https://shop.example/p?dclid=1", "https://shop.example/p?wbraid=1",
+])
+REFERRER = st.sampled_from([
+    None, "", "  ", "https://www.google.se/", "https://l.facebook.com/l.php", "android-app://x",
+    "https://blog.example.org/a", "bing.com", "https://news.google.co.uk/x", "/relative",
+])
+UTM = st.sampled_from([None, "", " ", "Google", "cpc", "email", "Summer Sale", "facebook",
+                       "paid_social", "organic", "shopping", "(direct)"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(UTM, UTM, UTM, LANDING, REFERRER), min_size=1, max_size=30))
+@example([(None, " ", None, None, "  "), ("", None, "x", "", "/relative"),
+          (None, None, None, "https://s.example/?gclid=1", "https://www.google.se/"),
+          (" ", "", None, "HTTPS://S.EX/?TTCLID=9", None)])
+def test_completing_a_touch_in_sql_matches_python(rows: list[tuple]) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE o (i INT, s VARCHAR, m VARCHAR, c VARCHAR, lp VARCHAR, "
+                "ref VARCHAR)")
+    con.executemany("INSERT INTO o VALUES (?, ?, ?, ?, ?, ?)",
+                    [(i, *r) for i, r in enumerate(rows)])
+    source, medium, campaign = touch_sql("s", "m", "c", "lp", "ref")
+    # as a transform does it: complete the touch once, then group the completed columns
+    con.execute(f"CREATE TABLE t AS SELECT i, {source} AS source, {medium} AS medium, "
+                f"{campaign} AS campaign FROM o")
+    case = channel_sql("source", "medium", "campaign")
+    got = con.execute(f"SELECT source, medium, campaign, {case} FROM t ORDER BY i")
+    expected = [(*complete(touch_of(*r)), channel_of(touch_of(*r))) for r in rows]
+    assert [tuple(row) for row in got.fetchall()] == expected
+
+
+def test_click_ids_are_read_from_the_query_not_the_fragment() -> None:
+    assert click_param("https://s.example/?msclkid=1&gclid=2") == "gclid"  # gclid first
+    assert click_param("https://s.example/p#gclid=1") is None
+    assert click_param("https://s.example/p?gclid=") is None

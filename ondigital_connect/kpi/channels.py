@@ -106,14 +106,62 @@ def complete(touch: Touch) -> tuple[str, str, str]:
     if touch.click_id_param in CLICK_IDS:
         source, medium = CLICK_IDS[touch.click_id_param]
         return source, medium, campaign or "(not set)"
-    if touch.referrer:
-        host = re.match(_HOST, touch.referrer.lower().strip())
-        source = host.group(1) if host else touch.referrer.lower()
-        site = site_of(source)
+    match = re.match(_HOST, _clean(touch.referrer))
+    if match:
+        source, site = match.group(1), site_of(match.group(1))
         medium = "organic" if site in SEARCH_SITES else (
             "social" if site in SOCIAL_SITES else "referral")
         return source, medium, campaign or "(referral)"
     return "(direct)", "(none)", campaign or "(not set)"
+
+
+def click_param(landing_page: str | None) -> str | None:
+    """The click id parameter a landing page carries (gclid first, as the mapper reads it)."""
+    query = _clean(landing_page).partition("#")[0]
+    for name in CLICK_IDS:
+        if re.search(f"[?&]{name}=[^&#]", query):
+            return name
+    return None
+
+
+def touch_of(utm_source: str | None, utm_medium: str | None, utm_campaign: str | None,
+             landing_page: str | None, referrer: str | None) -> Touch:
+    """The touch of an order or session from its stored columns."""
+    return Touch(utm_source, utm_medium, utm_campaign, click_param(landing_page), referrer)
+
+
+def touch_sql(utm_source: str, utm_medium: str, utm_campaign: str, landing_page: str,
+              referrer: str, *, dialect: str = "duckdb") -> tuple[str, str, str]:
+    """SQL for :func:`complete` of :func:`touch_of`: (source, medium, campaign) expressions."""
+    def lit(text: str) -> str:
+        return _literal(text, dialect)
+
+    def clean(expr: str) -> str:
+        return f"lower(trim(coalesce({expr}, '')))"
+
+    src, med, cmp, ref = clean(utm_source), clean(utm_medium), clean(utm_campaign), clean(referrer)
+    query = f"regexp_replace({clean(landing_page)}, {lit('#.*$')}, '')"
+    has = "regexp_matches" if dialect == "duckdb" else "REGEXP_CONTAINS"
+    clicks = [(f"{has}({query}, {lit('[?&]' + name + '=[^&#]')})", pair)
+              for name, pair in CLICK_IDS.items()]
+    group = ", 1" if dialect == "duckdb" else ""
+    host = f"coalesce(regexp_extract({ref}, {lit(_HOST)}{group}), '')"
+    site = _site_sql(host, dialect)
+    utm = f"({src} <> '' OR {med} <> '')"
+    click_source = " ".join(f"WHEN {c} THEN {lit(p[0])}" for c, p in clicks)
+    click_medium = " ".join(f"WHEN {c} THEN {lit(p[1])}" for c, p in clicks)
+    ref_medium = (f"CASE WHEN {site} IN ({', '.join(lit(s) for s in SEARCH_SITES)}) THEN "
+                  f"'organic' WHEN {site} IN ({', '.join(lit(s) for s in SOCIAL_SITES)}) "
+                  "THEN 'social' ELSE 'referral' END")
+    source = (f"CASE WHEN {utm} THEN (CASE WHEN {src} = '' THEN '(not set)' ELSE {src} END) "
+              f"{click_source} WHEN {host} <> '' THEN {host} ELSE '(direct)' END")
+    medium = (f"CASE WHEN {utm} THEN (CASE WHEN {med} = '' THEN '(not set)' ELSE {med} END) "
+              f"{click_medium} WHEN {host} <> '' THEN {ref_medium} ELSE '(none)' END")
+    any_click = " OR ".join(c for c, _ in clicks)
+    fallback = (f"CASE WHEN {utm} OR {any_click} OR {host} = '' THEN '(not set)' "
+                "ELSE '(referral)' END")
+    campaign = f"CASE WHEN {cmp} <> '' THEN {cmp} ELSE {fallback} END"
+    return source, medium, campaign
 
 
 def channel_of(touch: Touch, rules: Sequence[Rule] = DEFAULT_RULES) -> str:
