@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from ondigital_connect.errors import ConfigError, WarehouseUnavailable
+from ondigital_connect.errors import ConfigError, WarehouseError, WarehouseUnavailable
 from ondigital_connect.models import TABLES, get_table
 from ondigital_connect.models.canonical import Fact
 from ondigital_connect.models.spec import table_spec
@@ -204,3 +204,14 @@ def test_composite_keys_merge_with_the_version_guard(warehouse: DuckDBWarehouse)
     assert (stats.written, stats.stale) == (1, 1)
     assert warehouse.fetch("SELECT entity_id, name FROM ad_entities ORDER BY 1") == [
         ("1", "x2"), ("2", "y")]
+
+
+def test_a_failed_rollback_does_not_hide_the_error_that_ended_the_transaction(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    # not DuckDB's "connection closed" from the rollback
+    with pytest.raises(ValueError, match="boom"), warehouse.transaction():
+        warehouse._con.close()
+        raise ValueError("boom")
+    with pytest.raises(WarehouseError, match="duckdb: "):  # later use: our error, not DuckDB's
+        warehouse.fetch("SELECT 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,10 +74,10 @@ class DuckDBWarehouse:
         return done
 
     def _existing_columns(self) -> dict[str, dict[str, str]]:
-        rows = self._run(
+        rows = self.fetch(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'main'"
-        ).fetchall()
+        )
         out: dict[str, dict[str, str]] = {}
         for table, column, data_type in rows:
             out.setdefault(table, {})[column] = data_type
@@ -95,7 +95,8 @@ class DuckDBWarehouse:
             yield
         except BaseException:
             self._in_txn = False
-            self._con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # the transaction is void either way: keep the error
+                self._con.execute("ROLLBACK")
             raise
         self._in_txn = False
         self._run("COMMIT")
@@ -250,11 +251,15 @@ class DuckDBWarehouse:
     # -- reads ----------------------------------------------------------------------------
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query with bound parameters and return all rows."""
-        return self._run(sql, list(params)).fetchall()
+        cursor = self._run(sql, list(params))
+        with _warehouse_errors():
+            return cursor.fetchall()
 
     def fetch_df(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a read query and return a pandas DataFrame."""
-        return self._run(sql, list(params)).df()
+        cursor = self._run(sql, list(params))
+        with _warehouse_errors():
+            return cursor.df()
 
     def table_rows(self, table: str) -> Iterator[dict[str, Any]]:
         """Every row of a known table, as dicts."""
@@ -264,7 +269,9 @@ class DuckDBWarehouse:
     def _dicts(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         cur = self._run(sql, params)
         names = [d[0] for d in cur.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with _warehouse_errors():
+            rows = cur.fetchall()
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -272,16 +279,27 @@ class DuckDBWarehouse:
 
     # -- plumbing -------------------------------------------------------------------------
     def _run(self, sql: str, params: list[Any] | None = None) -> duckdb.DuckDBPyConnection:
-        try:
+        with _warehouse_errors():
             return self._con.execute(sql, params or [])
-        except duckdb.Error as exc:
-            raise WarehouseError(f"duckdb: {str(exc).splitlines()[0]}") from exc
 
     def _register(self, name: str, table: pa.Table) -> None:
-        self._con.register(name, table)
+        with _warehouse_errors():
+            self._con.register(name, table)
 
     def _unregister(self, name: str) -> None:
-        self._con.unregister(name)
+        """Drop a staged view; a failure is ignored (the next register replaces it), so it
+        never hides the error that ended the load."""
+        with suppress(duckdb.Error):
+            self._con.unregister(name)
+
+
+@contextmanager
+def _warehouse_errors() -> Iterator[None]:
+    """DuckDB's errors as ``WarehouseError`` (first line of the message only)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise WarehouseError(f"duckdb: {str(exc).splitlines()[0]}") from exc
 
 
 def _size(text: str) -> str:
