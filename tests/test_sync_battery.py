@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ondigital_connect.errors import OnDigitalError, SyncAlreadyRunning
+from ondigital_connect.errors import SyncAlreadyRunning
 from ondigital_connect.models.canonical import SyncState
 from ondigital_connect.sync import SyncEngine
 from ondigital_connect.sync import engine as engine_module
@@ -221,7 +221,7 @@ def test_concurrent_run_is_refused(defect: bool, engine: SyncEngine, warehouse: 
     def first_run() -> None:
         try:
             engine.run(first, "orders")
-        except OnDigitalError as exc:  # unlocked, the second run may break the first
+        except Exception as exc:  # unlocked, the second run may break the first
             first_errors.append(exc)
     worker = threading.Thread(target=first_run)
     worker.start()
@@ -229,7 +229,7 @@ def test_concurrent_run_is_refused(defect: bool, engine: SyncEngine, warehouse: 
     errors: list[Exception] = []
     try:
         engine.run(ListSource([]), "orders")
-    except OnDigitalError as exc:  # unlocked, the two runs may also collide in the warehouse
+    except Exception as exc:  # unlocked, the runs may collide in the warehouse
         errors.append(exc)
     finally:
         release.set()
