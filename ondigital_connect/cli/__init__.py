@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ondigital_connect.cli.build_cmd import build
 from ondigital_connect.cli.demo_cmd import demo
 from ondigital_connect.cli.kpi_cmd import kpi_dictionary
 from ondigital_connect.cli.status_cmd import status
@@ -19,6 +20,7 @@ def cli() -> None:
 
 cli.add_command(sync)
 cli.add_command(status)
+cli.add_command(build)
 cli.add_command(demo)
 cli.add_command(kpi_dictionary)
 cli.add_command(utm)

@@ -1,0 +1,114 @@
+"""``order_facts`` and ``refund_facts``: orders and refunds ready for the rollups.
+
+One row per non-test order (cancelled ones included, as Shopify's gross sales include them):
+its channel from the channel rules, the customer's order sequence from the whole order
+history (so a returning customer is returning even when the first order predates the report),
+and money converted to the reporting currency at the rate of the order's own date, ex VAT.
+Refunds become their own facts on the refund date, with the order's channel and customer type.
+
+Ex VAT: in a shop whose prices include VAT (``taxes_included``), a line's VAT rate is its VAT
+over its discounted price less that VAT; gross price and discount are taken out of VAT at that
+rate, so gross - discount is exactly the discounted price less the line's VAT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule, channel_sql, touch_sql
+
+#: (statement, number of reporting-currency parameters it binds)
+Statement = tuple[str, int]
+
+_RATES = """
+CREATE OR REPLACE TEMP TABLE _fx AS
+SELECT rate_date, base_currency AS currency, rate FROM fx_rates WHERE quote_currency = ?
+UNION ALL
+SELECT rate_date, quote_currency, 1 / rate FROM fx_rates WHERE base_currency = ? AND rate <> 0
+"""
+
+_LINES = """
+CREATE OR REPLACE TEMP TABLE _line_sums AS
+SELECT l.order_key,
+       sum(l.quantity) AS units,
+       sum(coalesce(l.unit_cost, 0) * l.quantity) AS cogs,
+       sum(CASE WHEN o.taxes_included AND l.unit_price * l.quantity - l.discount <> 0
+                THEN l.unit_price * l.quantity * (l.unit_price * l.quantity - l.discount - l.tax)
+                     / (l.unit_price * l.quantity - l.discount)
+                ELSE l.unit_price * l.quantity END) AS gross_ex_vat,
+       sum(CASE WHEN o.taxes_included AND l.unit_price * l.quantity - l.discount <> 0
+                THEN l.discount * (l.unit_price * l.quantity - l.discount - l.tax)
+                     / (l.unit_price * l.quantity - l.discount)
+                ELSE l.discount END) AS discounts_ex_vat
+FROM order_lines l JOIN orders o USING (order_key)
+GROUP BY l.order_key
+"""
+
+
+def _touched(rules: Sequence[Rule]) -> str:
+    source, medium, campaign = touch_sql("o.utm_source", "o.utm_medium", "o.utm_campaign",
+                                         "o.landing_page", "o.referrer")
+    grouped = channel_sql("t.source", "t.medium", "t.campaign", rules)
+    return f"""
+CREATE OR REPLACE TEMP TABLE _touch AS
+SELECT t.order_key, t.source, t.medium, t.campaign, {grouped} AS channel
+FROM (SELECT o.order_key, {source} AS source, {medium} AS medium, {campaign} AS campaign
+      FROM orders o WHERE NOT o.is_test) t
+"""
+
+
+_ORDER_FACTS = """
+CREATE OR REPLACE TABLE order_facts AS
+SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
+       t.channel, t.source, t.medium, t.campaign,
+       o.customer_key,
+       CASE WHEN o.customer_key IS NULL THEN NULL
+            ELSE row_number() OVER (PARTITION BY o.customer_key
+                                    ORDER BY o.created_at, o.order_key) END AS customer_seq,
+       CASE WHEN o.customer_key IS NULL THEN 'guest'
+            WHEN row_number() OVER (PARTITION BY o.customer_key
+                                    ORDER BY o.created_at, o.order_key) = 1 THEN 'new'
+            ELSE 'returning' END AS customer_type,
+       o.cancelled_at IS NOT NULL AS is_cancelled,
+       o.currency, ? AS reporting_currency, fx.rate AS fx_rate,
+       coalesce(s.gross_ex_vat, 0) * fx.rate AS gross_sales,
+       coalesce(s.discounts_ex_vat, 0) * fx.rate AS discounts,
+       (coalesce(s.gross_ex_vat, 0) - coalesce(s.discounts_ex_vat, 0)) * fx.rate AS net_sales,
+       o.shipping * fx.rate AS shipping, o.tax * fx.rate AS tax,
+       coalesce(s.units, 0) AS units, coalesce(s.cogs, 0) * fx.rate AS cogs
+FROM orders o
+JOIN _touch t USING (order_key)
+LEFT JOIN _line_sums s USING (order_key)
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN o.currency = ? THEN 1::DECIMAL(38, 9) ELSE
+           (SELECT x.rate FROM _fx x WHERE x.currency = o.currency AND x.rate_date <= o.order_date
+            ORDER BY x.rate_date DESC LIMIT 1) END AS rate
+) fx ON true
+WHERE NOT o.is_test
+"""
+
+_REFUND_FACTS = """
+CREATE OR REPLACE TABLE refund_facts AS
+SELECT r.refund_key, r.order_key, r.refund_date, f.market, f.channel, f.source, f.medium,
+       f.campaign, f.customer_type, r.currency, fx.rate AS fx_rate,
+       (CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0)
+             ELSE r.goods_amount END) * fx.rate AS returns,
+       r.shipping_amount * fx.rate AS shipping_refunded, r.tax_amount * fx.rate AS tax_refunded,
+       coalesce(lt.units, 0) AS units_returned
+FROM refunds r
+JOIN order_facts f USING (order_key)
+JOIN orders o USING (order_key)
+LEFT JOIN (SELECT refund_key, sum(tax) AS line_tax, sum(quantity) AS units
+           FROM refund_lines GROUP BY refund_key) lt USING (refund_key)
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN r.currency = ? THEN 1::DECIMAL(38, 9) ELSE
+           (SELECT x.rate FROM _fx x WHERE x.currency = r.currency AND x.rate_date <= r.refund_date
+            ORDER BY x.rate_date DESC LIMIT 1) END AS rate
+) fx ON true
+"""
+
+
+def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
+    """The DuckDB statements, in order, with how many times each binds the currency."""
+    return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_ORDER_FACTS, 2),
+            (_REFUND_FACTS, 1)]
