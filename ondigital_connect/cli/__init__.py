@@ -7,6 +7,7 @@ import click
 from ondigital_connect.cli.build_cmd import build
 from ondigital_connect.cli.demo_cmd import demo
 from ondigital_connect.cli.kpi_cmd import kpi_dictionary
+from ondigital_connect.cli.kpi_query_cmd import kpi
 from ondigital_connect.cli.status_cmd import status
 from ondigital_connect.cli.sync_cmd import sync
 from ondigital_connect.cli.utm_cmd import utm
@@ -22,6 +23,7 @@ cli.add_command(sync)
 cli.add_command(status)
 cli.add_command(build)
 cli.add_command(demo)
+cli.add_command(kpi)
 cli.add_command(kpi_dictionary)
 cli.add_command(utm)
 

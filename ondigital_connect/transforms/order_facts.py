@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule, channel_sql, touch_sql
+from ondigital_connect.transforms.rollups import ROLLUP_SALES
 
 #: (statement, number of reporting-currency parameters it binds)
 Statement = tuple[str, int]
@@ -94,12 +95,15 @@ SELECT r.refund_key, r.order_key, r.refund_date, f.market, f.channel, f.source, 
        (CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0)
              ELSE r.goods_amount END) * fx.rate AS returns,
        r.shipping_amount * fx.rate AS shipping_refunded, r.tax_amount * fx.rate AS tax_refunded,
-       coalesce(lt.units, 0) AS units_returned
+       coalesce(lt.units, 0) AS units_returned,
+       coalesce(lt.cost, 0) * fx.rate AS cogs_returned
 FROM refunds r
 JOIN order_facts f USING (order_key)
 JOIN orders o USING (order_key)
-LEFT JOIN (SELECT refund_key, sum(tax) AS line_tax, sum(quantity) AS units
-           FROM refund_lines GROUP BY refund_key) lt USING (refund_key)
+LEFT JOIN (SELECT rl.refund_key, sum(rl.tax) AS line_tax, sum(rl.quantity) AS units,
+                  sum(rl.quantity * coalesce(ol.unit_cost, 0)) AS cost
+           FROM refund_lines rl LEFT JOIN order_lines ol USING (line_key)
+           GROUP BY rl.refund_key) lt USING (refund_key)
 LEFT JOIN LATERAL (
     SELECT CASE WHEN r.currency = ? THEN 1::DECIMAL(38, 9) ELSE
            (SELECT x.rate FROM _fx x WHERE x.currency = r.currency AND x.rate_date <= r.refund_date
@@ -111,4 +115,4 @@ LEFT JOIN LATERAL (
 def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
     """The DuckDB statements, in order, with how many times each binds the currency."""
     return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_ORDER_FACTS, 2),
-            (_REFUND_FACTS, 1)]
+            (_REFUND_FACTS, 1), (ROLLUP_SALES, 0)]

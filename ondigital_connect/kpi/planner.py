@@ -1,0 +1,154 @@
+"""The query planner: (metrics, breakdowns, dates, filters, grain) -> one SQL over the rollups.
+
+Each rollup a query needs is summed at the asked grain in its own subquery; the subqueries are
+joined on their shared breakdowns (blending sales with marketing and traffic), and only then
+are the metric formulas applied to the sums (in Decimal), so ratios come from summed parts.
+Distinct counts are recounted from the facts at the asked grain. Field names come from
+allow-lists; every value is a bound parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ondigital_connect.errors import QueryError
+from ondigital_connect.kpi.catalogue import METRICS
+from ondigital_connect.kpi.measures import ROLLUPS, Measure
+from ondigital_connect.kpi.registry import Metric, MetricRegistry
+
+GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
+#: rollup -> its table (rollups not listed are not built yet)
+ROLLUP_TABLES = {"sales": "rollup_sales"}
+#: distinct measure -> (facts table, its date column, aggregate)
+DISTINCT = {"returning_customers": (
+    "order_facts", "order_date",
+    "count(DISTINCT customer_key) FILTER (WHERE customer_type = 'returning')")}
+MAX_FILTER_VALUES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class KpiQuery:
+    """What to compute. ``filters`` maps a breakdown to the values it may take (OR'ed)."""
+
+    metrics: tuple[str, ...]
+    date_from: dt.date
+    date_to: dt.date
+    dimensions: tuple[str, ...] = ()
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    grain: str = "day"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """SQL with its bound parameters. It returns the breakdowns, then each measure summed at
+    the asked grain; :meth:`rows` applies the metric formulas to those sums (in Decimal)."""
+
+    sql: str
+    params: list[Any]
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Breakdowns, then metric ids: the columns of :meth:`rows`."""
+        return (*self.dimensions, *(m.id for m in self.metrics))
+
+    def rows(self, fetched: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Metric values per fetched row: ratios from the sums, None where a denominator is 0."""
+        n = len(self.dimensions)
+        out = []
+        for row in fetched:
+            sums = dict(zip(self.measures, row[n:], strict=True))
+            out.append((*row[:n], *(m.formula.evaluate(sums) for m in self.metrics)))
+        return out
+
+
+def plan(query: KpiQuery, registry: MetricRegistry = METRICS) -> Plan:
+    """Validate ``query`` and turn it into SQL; QueryError says what cannot be asked."""
+    metrics = _check(query, registry)
+    sources = _sources(metrics)
+    parts, params = [], []
+    for name, (table, date_column, aggregates) in sources.items():
+        sql, values = _part(query, table, date_column, aggregates)
+        parts.append((name, sql))
+        params += values
+    dims = list(query.dimensions)
+    body = f"({parts[0][1]}) AS {parts[0][0]}"
+    for name, sql in parts[1:]:
+        join = f"FULL OUTER JOIN ({sql}) AS {name} USING ({', '.join(dims)})" if dims else (
+            f"CROSS JOIN ({sql}) AS {name}")
+        body += f" {join}"
+    measures = tuple(dict.fromkeys(n for m in metrics for n in m.formula.measures))
+    selects = [*dims, *(f"coalesce({n}, 0) AS {n}" for n in measures)]
+    order = f" ORDER BY {', '.join(dims)}" if dims else ""
+    sql = f"SELECT {', '.join(selects)} FROM {body}{order}"
+    return Plan(sql, params, tuple(dims), measures, tuple(metrics))
+
+
+def _check(query: KpiQuery, registry: MetricRegistry) -> list[Metric]:
+    if not query.metrics:
+        raise QueryError("ask for at least one metric")
+    metrics = [registry.get(m) for m in dict.fromkeys(query.metrics)]
+    if query.grain not in GRAINS:
+        raise QueryError(f"unknown grain {query.grain!r}; grains: {', '.join(GRAINS)}")
+    if query.date_from > query.date_to:
+        raise QueryError(f"date range is reversed: {query.date_from} > {query.date_to}")
+    if len(set(query.dimensions)) != len(query.dimensions):
+        raise QueryError("a breakdown is asked twice")
+    for m in metrics:
+        m.check_dimensions(query.dimensions)
+        m.check_dimensions(query.filters)  # a filter on a field the metric lacks is refused
+        for rollup in m.rollups:
+            if rollup not in ROLLUP_TABLES:
+                raise QueryError(f"metric {m.id!r} needs {rollup} data, which is not built "
+                                 "yet (sync the source and run `ondigital-connect build`)")
+    for name, values in query.filters.items():
+        if isinstance(values, str) or not values or len(values) > MAX_FILTER_VALUES:
+            raise QueryError(f"filter {name!r} needs a list of 1 to {MAX_FILTER_VALUES} values")
+    return metrics
+
+
+def _sources(metrics: list[Metric]) -> dict[str, tuple[str, str, list[str]]]:
+    """Subquery name -> (table, date column, aggregate SQL per measure)."""
+    sources: dict[str, tuple[str, str, list[str]]] = {}
+    measures: dict[str, Measure] = {m.name: m for metric in metrics for m in metric.measures}
+    for measure in measures.values():
+        if measure.name in DISTINCT:
+            table, date_column, aggregate = DISTINCT[measure.name]
+            sources[f"d_{measure.name}"] = (table, date_column,
+                                            [f"{aggregate} AS {measure.name}"])
+            continue
+        name = measure.rollup
+        entry = sources.setdefault(name, (ROLLUP_TABLES[name], "date", []))
+        entry[2].append(f"sum({measure.name}) AS {measure.name}")
+    return sources
+
+
+def _part(query: KpiQuery, table: str, date_column: str,
+          aggregates: list[str]) -> tuple[str, list[Any]]:
+    """One source summed at the asked grain, filtered by bound parameters."""
+    dims = []
+    for dim in query.dimensions:
+        if dim == "date":
+            expr = date_column if query.grain == "day" else (
+                f"CAST(date_trunc('{query.grain}', {date_column}) AS DATE)")
+            dims.append(f"{expr} AS date")
+        else:
+            dims.append(dim)
+    where, params = [f"{date_column} BETWEEN ? AND ?"], [query.date_from, query.date_to]
+    for name, values in query.filters.items():
+        column = date_column if name == "date" else name
+        where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        params += list(values)
+    group = " GROUP BY ALL" if dims else ""
+    sql = (f"SELECT {', '.join([*dims, *aggregates])} FROM {table} "
+           f"WHERE {' AND '.join(where)}{group}")
+    return sql, params
+
+
+def known_dimensions() -> tuple[str, ...]:
+    """Every breakdown any rollup has."""
+    return tuple(dict.fromkeys(d for r in ROLLUPS.values() for d in r.dimensions))

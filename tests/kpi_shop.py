@@ -1,0 +1,85 @@
+"""A hand-made shop for the KPI tests: every number in them is worked out by hand.
+
+The shop sells in SEK with prices including 25 % VAT and reports in SEK.
+- A: customer c1, 2026-01-10, landing page with a gclid. One line: 2 x 125.00, discount 25.00,
+  VAT 45.00 (a fifth of the discounted 225.00). Ex VAT the line's rate is 45 / 180 = 25 %:
+  gross 250 / 1.25 = 200.00, discount 25 / 1.25 = 20.00, net 180.00.
+- B: c1 again, 2026-02-01, utm email / newsletter: 1 x 100.00, VAT 20.00 -> net 80.00. Returning,
+  although the period Feb holds no earlier order of c1.
+- C: a guest paying EUR, 2026-02-01, referred by google.se: 1 x 10.00 EUR, VAT 2.00 -> 8.00 EUR,
+  at the rate of 2026-01-31 (11.5 SEK; the 12.0 of 2026-02-02 is later) = 92.00 SEK.
+- D: a test order: left out. E: c2's cancelled first order, no trace at all: Direct, new.
+- F: c1 a third time, 2026-02-10, no trace: 1 x 50.00, VAT 10.00 -> net 40.00, returning.
+- A refund of one unit of A on 2026-02-20: 112.50 with 22.50 VAT -> returns 90.00 on that day,
+  in A's channel (Paid Search) and customer type (new).
+- Every line's unit cost is 10 in its own currency (C's: 10 EUR = 115.00 SEK).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from ondigital_connect.models.canonical import FxRate
+from ondigital_connect.models.tables import get_table
+from ondigital_connect.warehouse import DuckDBWarehouse
+
+UTC = dt.UTC
+D = Decimal
+
+
+def order(key: str, day: str, currency: str = "SEK", **kw: Any) -> dict[str, Any]:
+    created = dt.datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    row = {"source": "shopify", "account_id": "s", "order_key": key, "order_id": key,
+           "created_at": created, "order_date": created.date(), "timezone": "Europe/Stockholm",
+           "updated_at": created, "is_test": False, "currency": currency, "gross_sales": D(0),
+           "discounts": D(0), "shipping": D(0), "tax": D(0), "total": D(0),
+           "total_refunded": D(0), "presentment_currency": currency,
+           "presentment_gross_sales": D(0), "presentment_discounts": D(0),
+           "presentment_shipping": D(0), "presentment_tax": D(0), "presentment_total": D(0),
+           "line_count": 1, "refund_count": 0, "taxes_included": True}
+    return {**row, **kw}
+
+
+def line(order_key: str, price: str, qty: int, discount: str, tax: str,
+         currency: str = "SEK") -> dict[str, Any]:
+    return {"source": "shopify", "account_id": "s", "line_key": f"{order_key}-1", "line_id": "1",
+            "order_key": order_key, "quantity": qty, "unit_price": D(price),
+            "discount": D(discount), "tax": D(tax), "currency": currency, "unit_cost": D("10")}
+
+
+def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
+    """Write the hand-made shop into ``warehouse``."""
+    orders = [
+        order("A", "2026-01-10", customer_key="c1",
+              landing_page="https://shop.example/p?gclid=xyz"),
+        order("B", "2026-02-01", customer_key="c1", utm_source="newsletter",
+              utm_medium="email"),
+        order("C", "2026-02-01", "EUR", referrer="https://www.google.se/"),
+        order("D", "2026-02-02", customer_key="c1", is_test=True),
+        order("E", "2026-02-05", customer_key="c2",
+              cancelled_at=dt.datetime(2026, 2, 5, 13, tzinfo=UTC)),
+        order("F", "2026-02-10", customer_key="c1"),
+    ]
+    lines = [line("A", "125.00", 2, "25.00", "45.00"), line("B", "100.00", 1, "0", "20.00"),
+             line("C", "10.00", 1, "0", "2.00", "EUR"), line("D", "999", 1, "0", "0"),
+             line("E", "50.00", 1, "0", "10.00"), line("F", "50.00", 1, "0", "10.00")]
+    refunds = [{"source": "shopify", "account_id": "s", "refund_key": "R1", "order_key": "A",
+                "refund_id": "R1", "refunded_at": dt.datetime(2026, 2, 20, 9, tzinfo=UTC),
+                "refund_date": dt.date(2026, 2, 20), "timezone": "Europe/Stockholm",
+                "currency": "SEK", "amount": D("112.50"), "goods_amount": D("112.50"),
+                "shipping_amount": D(0), "tax_amount": D("22.50")}]
+    refund_lines = [{"source": "shopify", "account_id": "s", "refund_line_key": "R1-1",
+                     "refund_key": "R1", "order_key": "A", "line_key": "A-1", "quantity": 1,
+                     "subtotal": D("112.50"), "tax": D("22.50"), "currency": "SEK"}]
+    with warehouse.transaction():
+        warehouse.merge_entities(get_table("orders"), {
+            "orders": orders, "order_lines": lines, "refunds": refunds,
+            "refund_lines": refund_lines}, run_id="r")
+        warehouse._insert_models("fx_rates", [
+            FxRate(rate_date=dt.date(2026, 1, 31), base_currency="EUR", quote_currency="SEK",
+                   rate=D("11.5"), rate_source="test"),
+            FxRate(rate_date=dt.date(2026, 2, 2), base_currency="EUR", quote_currency="SEK",
+                   rate=D("12.0"), rate_source="test")])
+    return warehouse
