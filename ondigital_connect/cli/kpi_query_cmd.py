@@ -42,6 +42,8 @@ def kpi(warehouse_url: str, metrics: str, by: str, date_from: dt.datetime, date_
             wh.close()
     except OnDigitalError as exc:
         raise click.ClickException(str(exc)) from exc
+    if fmt in ("csv", "json"):
+        frame = frame.map(_plain)
     if fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif fmt == "json":
@@ -61,6 +63,13 @@ def _filters(items: tuple[str, ...]) -> dict[str, list[str]]:
             raise click.BadParameter(f"{item!r} is not FIELD=V1,V2", param_hint="--filter")
         out.setdefault(name.strip(), []).extend(v.strip() for v in values.split(","))
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A Decimal as plain digits without trailing zeros (``180.000000000`` -> ``180``)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return format(value.normalize(), "f")
+    return value
 
 
 def _json(value: Any) -> Any:

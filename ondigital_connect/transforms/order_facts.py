@@ -6,9 +6,9 @@ history (so a returning customer is returning even when the first order predates
 and money converted to the reporting currency at the rate of the order's own date, ex VAT.
 Refunds become their own facts on the refund date, with the order's channel and customer type.
 
-Ex VAT: in a shop whose prices include VAT (``taxes_included``), a line's VAT rate is its VAT
-over its discounted price less that VAT; gross price and discount are taken out of VAT at that
-rate, so gross - discount is exactly the discounted price less the line's VAT.
+Ex VAT: in a shop whose prices include VAT (``taxes_included``), a line's net is its discounted
+price less its VAT (exact). Its gross is the price taken out of VAT at the line's own rate
+(VAT over net), rounded to 4 decimals; discounts are gross - net. All money stays DECIMAL.
 """
 
 from __future__ import annotations
@@ -21,26 +21,34 @@ from ondigital_connect.transforms.rollups import ROLLUP_SALES
 #: (statement, number of reporting-currency parameters it binds)
 Statement = tuple[str, int]
 
-_RATES = """
+_MONEY = "DECIMAL(38, 9)"
+
+_RATES = f"""
 CREATE OR REPLACE TEMP TABLE _fx AS
-SELECT rate_date, base_currency AS currency, rate FROM fx_rates WHERE quote_currency = ?
+SELECT rate_date, base_currency AS currency, CAST(rate AS {_MONEY}) AS rate
+FROM fx_rates WHERE quote_currency = ?
 UNION ALL
-SELECT rate_date, quote_currency, 1 / rate FROM fx_rates WHERE base_currency = ? AND rate <> 0
+SELECT rate_date, quote_currency, CAST(1 / rate AS {_MONEY})
+FROM fx_rates WHERE base_currency = ? AND rate <> 0
 """
 
-_LINES = """
+# A line's net ex VAT is exact (price x quantity - discount - VAT); its gross ex VAT divides by
+# the line's VAT rate, so it is rounded to 4 decimals, and discounts are the difference: gross -
+# discounts = net holds exactly.
+_PQ = "(l.unit_price * l.quantity)"
+_NET_LINE = (f"(CASE WHEN o.taxes_included THEN {_PQ} - l.discount - l.tax "
+             f"ELSE {_PQ} - l.discount END)")
+_GROSS_LINE = (f"(CASE WHEN o.taxes_included AND {_PQ} - l.discount <> 0 THEN CAST(round("
+               f"{_PQ} * ({_PQ} - l.discount - l.tax) / ({_PQ} - l.discount), 4) AS {_MONEY}) "
+               f"ELSE {_PQ} END)")
+
+_LINES = f"""
 CREATE OR REPLACE TEMP TABLE _line_sums AS
 SELECT l.order_key,
        sum(l.quantity) AS units,
-       sum(coalesce(l.unit_cost, 0) * l.quantity) AS cogs,
-       sum(CASE WHEN o.taxes_included AND l.unit_price * l.quantity - l.discount <> 0
-                THEN l.unit_price * l.quantity * (l.unit_price * l.quantity - l.discount - l.tax)
-                     / (l.unit_price * l.quantity - l.discount)
-                ELSE l.unit_price * l.quantity END) AS gross_ex_vat,
-       sum(CASE WHEN o.taxes_included AND l.unit_price * l.quantity - l.discount <> 0
-                THEN l.discount * (l.unit_price * l.quantity - l.discount - l.tax)
-                     / (l.unit_price * l.quantity - l.discount)
-                ELSE l.discount END) AS discounts_ex_vat
+       CAST(sum(coalesce(l.unit_cost, 0) * l.quantity) AS {_MONEY}) AS cogs,
+       CAST(sum({_GROSS_LINE}) AS {_MONEY}) AS gross_ex_vat,
+       CAST(sum({_NET_LINE}) AS {_MONEY}) AS net_ex_vat
 FROM order_lines l JOIN orders o USING (order_key)
 GROUP BY l.order_key
 """
@@ -72,11 +80,14 @@ SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
             ELSE 'returning' END AS customer_type,
        o.cancelled_at IS NOT NULL AS is_cancelled,
        o.currency, ? AS reporting_currency, fx.rate AS fx_rate,
-       coalesce(s.gross_ex_vat, 0) * fx.rate AS gross_sales,
-       coalesce(s.discounts_ex_vat, 0) * fx.rate AS discounts,
-       (coalesce(s.gross_ex_vat, 0) - coalesce(s.discounts_ex_vat, 0)) * fx.rate AS net_sales,
-       o.shipping * fx.rate AS shipping, o.tax * fx.rate AS tax,
-       coalesce(s.units, 0) AS units, coalesce(s.cogs, 0) * fx.rate AS cogs
+       CAST(coalesce(s.gross_ex_vat, 0) * fx.rate AS DECIMAL(38, 9)) AS gross_sales,
+       CAST((coalesce(s.gross_ex_vat, 0) - coalesce(s.net_ex_vat, 0)) * fx.rate
+            AS DECIMAL(38, 9)) AS discounts,
+       CAST(coalesce(s.net_ex_vat, 0) * fx.rate AS DECIMAL(38, 9)) AS net_sales,
+       CAST(o.shipping * fx.rate AS DECIMAL(38, 9)) AS shipping,
+       CAST(o.tax * fx.rate AS DECIMAL(38, 9)) AS tax,
+       coalesce(s.units, 0) AS units,
+       CAST(coalesce(s.cogs, 0) * fx.rate AS DECIMAL(38, 9)) AS cogs
 FROM orders o
 JOIN _touch t USING (order_key)
 LEFT JOIN _line_sums s USING (order_key)
@@ -92,11 +103,12 @@ _REFUND_FACTS = """
 CREATE OR REPLACE TABLE refund_facts AS
 SELECT r.refund_key, r.order_key, r.refund_date, f.market, f.channel, f.source, f.medium,
        f.campaign, f.customer_type, r.currency, fx.rate AS fx_rate,
-       (CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0)
-             ELSE r.goods_amount END) * fx.rate AS returns,
-       r.shipping_amount * fx.rate AS shipping_refunded, r.tax_amount * fx.rate AS tax_refunded,
+       CAST((CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0)
+                  ELSE r.goods_amount END) * fx.rate AS DECIMAL(38, 9)) AS returns,
+       CAST(r.shipping_amount * fx.rate AS DECIMAL(38, 9)) AS shipping_refunded,
+       CAST(r.tax_amount * fx.rate AS DECIMAL(38, 9)) AS tax_refunded,
        coalesce(lt.units, 0) AS units_returned,
-       coalesce(lt.cost, 0) * fx.rate AS cogs_returned
+       CAST(coalesce(lt.cost, 0) * fx.rate AS DECIMAL(38, 9)) AS cogs_returned
 FROM refunds r
 JOIN order_facts f USING (order_key)
 JOIN orders o USING (order_key)
