@@ -13,6 +13,11 @@ The shop sells in SEK with prices including 25 % VAT and reports in SEK.
 - A refund of one unit of A on 2026-02-20: 112.50 with 22.50 VAT -> returns 90.00 on that day,
   in A's channel (Paid Search) and customer type (new).
 - Every line's unit cost is 10 in its own currency (C's: 10 EUR = 115.00 SEK).
+- Ads on 2026-02-01: google_ads "Brand Search" 100.00 SEK, 1,000 impressions, 50 clicks,
+  3 conversions worth 300.00; meta_ads "Spring Sale" 10.00 EUR (115.00 SEK), 2,000
+  impressions, 20 clicks, 1 conversion worth 20.00 EUR (230.00 SEK).
+- Web sessions: 2026-02-01 SE google / cpc "brand search" 60 (30 engaged), SE (direct) /
+  (none) 40 (10 engaged); 2026-02-10 NO newsletter / email 20 (15 engaged).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ondigital_connect.models.canonical import FxRate
+from ondigital_connect.models.canonical import AdInsight, FxRate, WebTraffic
 from ondigital_connect.models.tables import get_table
 from ondigital_connect.warehouse import DuckDBWarehouse
 
@@ -82,4 +87,30 @@ def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
                    rate=D("11.5"), rate_source="test"),
             FxRate(rate_date=dt.date(2026, 2, 2), base_currency="EUR", quote_currency="SEK",
                    rate=D("12.0"), rate_source="test")])
+        warehouse._insert_models("ad_insights", [
+            _ad("google_ads", "SEK", "c1", "Brand Search", "100.00", 1000, 50, "3", "300.00"),
+            _ad("meta_ads", "EUR", "c2", "Spring Sale", "10.00", 2000, 20, "1", "20.00")])
+        warehouse._insert_models("web_traffic", [
+            _visit("2026-02-01", "SE", "google", "cpc", "brand search", 60, 30),
+            _visit("2026-02-01", "SE", "(direct)", "(none)", "(not set)", 40, 10),
+            _visit("2026-02-10", "NO", "newsletter", "email", "feb", 20, 15)])
     return warehouse
+
+
+def _ad(platform: str, currency: str, campaign_id: str, name: str, spend: str, impressions: int,
+        clicks: int, conversions: str, value: str) -> AdInsight:
+    return AdInsight(source=platform, account_id="acc", date=dt.date(2026, 2, 1),
+                     account_timezone="Europe/Stockholm", currency=currency,
+                     campaign_id=campaign_id, campaign_name=name, ad_group_id="g", ad_id="a",
+                     spend=D(spend), impressions=impressions, clicks=clicks,
+                     conversions=D(conversions), conversion_value=D(value))
+
+
+def _visit(day: str, country: str, source: str, medium: str, campaign: str, sessions: int,
+           engaged: int) -> WebTraffic:
+    return WebTraffic(source="ga4", account_id="p1", date=dt.date.fromisoformat(day),
+                      property_timezone="Europe/Stockholm", session_source=source,
+                      session_medium=medium, campaign=campaign, device="desktop",
+                      country_code=country, sessions=sessions, engaged_sessions=engaged,
+                      new_users=0, total_users=sessions, key_events=D(0), transactions=0,
+                      purchase_revenue=D(0), currency="SEK")

@@ -52,6 +52,32 @@ def test_sales_metrics_in_february(shop: DuckDBWarehouse, metric: str, expected:
     assert one(shop, metric) == expected
 
 
+# Ads and sessions in February (tests/kpi_shop.py): spend 100.00 + 115.00 = 215.00 SEK,
+# 3,000 impressions, 70 clicks, platform value 300.00 + 230.00; 120 sessions, 55 engaged.
+@pytest.mark.parametrize(("metric", "expected"), [
+    ("marketing_cost", D("215")), ("cos", D("215") / D("162")), ("roas", D("162") / D("215")),
+    ("cpc", D("215") / D(70)), ("ctr", D(70) / D(3000)), ("cpa", D("215") / D(4)),
+    ("cac", D("215")), ("contribution", D("162") - D("135") - D("215")),
+    ("romi", (D("162") - D("135") - D("215")) / D("215")),
+    ("platform_roas", D("530") / D("215")), ("sessions", D(120)), ("cr", D(4) / D(120)),
+    ("engagement_rate", D(55) / D(120)),
+])
+def test_blended_metrics_in_february(shop: DuckDBWarehouse, metric: str, expected: D) -> None:
+    assert one(shop, metric) == expected
+
+
+def test_blending_by_channel_keeps_each_side(shop: DuckDBWarehouse) -> None:
+    frame = ondigital_connect.kpis(shop, "revenue,marketing_cost,sessions,orders",
+                                   by="channel", date_from=FEB_1, date_to=FEB_28)
+    assert frame.values.tolist() == [
+        ["Direct", D("80"), D(0), D(40), D(2)],
+        ["Email", D("80"), D(0), D(20), D(1)],
+        ["Organic Search", D("92"), D(0), D(0), D(1)],
+        ["Paid Search", D("-90"), D("100"), D(60), D(0)],  # the return of January's order A
+        ["Paid Social", D(0), D("115"), D(0), D(0)],
+    ]
+
+
 def test_aov_over_two_months_is_the_ratio_of_the_sums(shop: DuckDBWarehouse) -> None:
     by_month = ondigital_connect.kpis(shop, "aov,revenue,orders", by="date", grain="month",
                                       date_from=JAN, date_to=FEB_28)
@@ -86,7 +112,10 @@ def test_filters_are_bound_values(shop: DuckDBWarehouse) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"metrics": ("cos",)}, "needs marketing data, which is not built yet"),
+    ({"metrics": ("inventory_value",)}, "needs inventory data, which is not built yet"),
+    ({"metrics": ("cpl",)}, "leads are not synced yet"),
+    ({"metrics": ("cos",), "dimensions": ("market",)}, "no market until campaigns are mapped"),
+    ({"metrics": ("revenue", "cos"), "filters": {"market": ["SE"]}}, "no market"),
     ({"metrics": ("revenue",), "dimensions": ("category",)}, "cannot be broken down by"),
     ({"metrics": ("revenue",), "dimensions": ("market; DROP TABLE orders",)},
      "cannot be broken down by"),
@@ -129,5 +158,5 @@ def test_cli_prints_kpis_as_table_csv_and_json(shop: DuckDBWarehouse) -> None:
     # Direct and Email in February: B 80.00 + E 40.00 + F 40.00 over three orders
     assert got == [{"date": "2026-02-01", "revenue": "160", "orders": "3",
                     "aov": str(D(160) / D(3))}]
-    bad = CliRunner().invoke(cli, [*base, "--metrics", "cos"])
-    assert bad.exit_code == 1 and "not built yet" in bad.output
+    bad = CliRunner().invoke(cli, [*base, "--metrics", "cpl"])
+    assert bad.exit_code == 1 and "not synced yet" in bad.output

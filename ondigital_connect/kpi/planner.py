@@ -20,7 +20,14 @@ from ondigital_connect.kpi.registry import Metric, MetricRegistry
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
 #: rollup -> its table (rollups not listed are not built yet)
-ROLLUP_TABLES = {"sales": "rollup_sales"}
+ROLLUP_TABLES = {"sales": "rollup_sales", "marketing": "rollup_marketing",
+                 "traffic": "rollup_traffic"}
+#: measures and breakdowns defined but not filled yet, with the reason
+NOT_YET = {
+    "users": "distinct users cannot be recounted from daily web analytics rows yet",
+    "leads": "leads are not synced yet",
+    ("marketing", "market"): "ad spend has no market until campaigns are mapped to markets",
+}
 #: distinct measure -> (facts table, its date column, aggregate)
 DISTINCT = {"returning_customers": (
     "order_facts", "order_date",
@@ -101,14 +108,25 @@ def _check(query: KpiQuery, registry: MetricRegistry) -> list[Metric]:
     for m in metrics:
         m.check_dimensions(query.dimensions)
         m.check_dimensions(query.filters)  # a filter on a field the metric lacks is refused
-        for rollup in m.rollups:
-            if rollup not in ROLLUP_TABLES:
-                raise QueryError(f"metric {m.id!r} needs {rollup} data, which is not built "
-                                 "yet (sync the source and run `ondigital-connect build`)")
+        _check_built(m, (*query.dimensions, *query.filters))
     for name, values in query.filters.items():
         if isinstance(values, str) or not values or len(values) > MAX_FILTER_VALUES:
             raise QueryError(f"filter {name!r} needs a list of 1 to {MAX_FILTER_VALUES} values")
     return metrics
+
+
+def _check_built(m: Metric, fields: Sequence[str]) -> None:
+    """QueryError when the metric's data, a measure or a breakdown is not filled yet."""
+    for rollup in m.rollups:
+        if rollup not in ROLLUP_TABLES:
+            raise QueryError(f"metric {m.id!r} needs {rollup} data, which is not built "
+                             "yet (sync the source and run `ondigital-connect build`)")
+        for dim in fields:
+            if (rollup, dim) in NOT_YET:
+                raise QueryError(f"metric {m.id!r} by {dim!r}: {NOT_YET[(rollup, dim)]}")
+    for name in m.formula.measures:
+        if name in NOT_YET:
+            raise QueryError(f"metric {m.id!r}: {NOT_YET[name]}")
 
 
 def _sources(metrics: list[Metric]) -> dict[str, tuple[str, str, list[str]]]:

@@ -25,7 +25,7 @@ class BuildStats:
 
 def build(warehouse: Warehouse, *, reporting_currency: str,
           rules: Sequence[Rule] = DEFAULT_RULES) -> BuildStats:
-    """Rebuild ``order_facts``, ``refund_facts`` and ``rollup_sales`` in one transaction.
+    """Rebuild the facts and the sales, marketing and traffic rollups in one transaction.
 
     Money is converted to ``reporting_currency`` at each fact's own date; an order in a
     currency with no rate on or before its date keeps NULL amounts and is counted in

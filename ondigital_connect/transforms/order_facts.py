@@ -16,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule, channel_sql, touch_sql
-from ondigital_connect.transforms.rollups import ROLLUP_SALES
+from ondigital_connect.transforms.rollups import (
+    ROLLUP_SALES,
+    campaign_key,
+    rollup_marketing,
+    rollup_traffic,
+)
 
 #: (statement, number of reporting-currency parameters it binds)
 Statement = tuple[str, int]
@@ -69,7 +74,7 @@ FROM (SELECT o.order_key, {source} AS source, {medium} AS medium, {campaign} AS 
 _ORDER_FACTS = """
 CREATE OR REPLACE TABLE order_facts AS
 SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
-       t.channel, t.source, t.medium, t.campaign,
+       t.channel, t.source, t.medium, CAMPAIGN_KEY AS campaign,
        o.customer_key,
        CASE WHEN o.customer_key IS NULL THEN NULL
             ELSE row_number() OVER (PARTITION BY o.customer_key
@@ -99,6 +104,8 @@ LEFT JOIN LATERAL (
 WHERE NOT o.is_test
 """
 
+_ORDER_FACTS = _ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
+
 _REFUND_FACTS = """
 CREATE OR REPLACE TABLE refund_facts AS
 SELECT r.refund_key, r.order_key, r.refund_date, f.market, f.channel, f.source, f.medium,
@@ -126,5 +133,7 @@ LEFT JOIN LATERAL (
 
 def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
     """The DuckDB statements, in order, with how many times each binds the currency."""
+    grouped = channel_sql("source", "medium", "campaign_name", rules)
     return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_ORDER_FACTS, 2),
-            (_REFUND_FACTS, 1), (ROLLUP_SALES, 0)]
+            (_REFUND_FACTS, 1), (ROLLUP_SALES, 0), (rollup_marketing(grouped), 1),
+            (rollup_traffic(grouped), 0)]

@@ -40,3 +40,72 @@ SELECT date, market, channel, source, campaign, customer_type,
 FROM facts
 GROUP BY ALL
 """
+
+
+#: ad platform (``ad_insights.source``) -> the utm source and medium its clicks arrive with
+AD_PLATFORMS = {
+    "google_ads": ("google", "cpc"), "microsoft_ads": ("bing", "cpc"),
+    "meta_ads": ("facebook", "paid_social"), "tiktok_ads": ("tiktok", "cpc"),
+    "linkedin_ads": ("linkedin", "cpc"), "pinterest_ads": ("pinterest", "cpc"),
+    "prisjakt": ("prisjakt", "cpc"),
+}
+
+
+def campaign_key(expr: str) -> str:
+    """SQL: a campaign name as the rollups key it (lowercase, trimmed, spaces as ``_``), so an
+    ad platform's "Black Friday" meets the shop's utm_campaign=black_friday."""
+    text = f"lower(trim(coalesce({expr}, '')))"
+    return (f"(CASE WHEN {text} = '' THEN '(not set)' WHEN starts_with({text}, '(') THEN {text} "
+            f"ELSE regexp_replace({text}, '\\s+', '_', 'g') END)")
+
+
+def rollup_marketing(channel_case: str) -> str:
+    """Ad spend and delivery by day; ``channel_case`` groups (source, medium, campaign).
+
+    Ad accounts carry no market, so spend has none (NULL) until campaigns are mapped to
+    markets; the platform decides source and medium, the campaign name can make it Paid
+    Shopping or Cross-network as the channel rules say.
+    """
+    pairs = " ".join(f"WHEN '{k}' THEN '{v[0]}'" for k, v in AD_PLATFORMS.items())
+    mediums = " ".join(f"WHEN '{k}' THEN '{v[1]}'" for k, v in AD_PLATFORMS.items())
+    return f"""
+CREATE OR REPLACE TABLE rollup_marketing AS
+WITH ads AS (
+    SELECT a.date, CAST(NULL AS VARCHAR) AS market,
+           CASE a.source {pairs} ELSE lower(a.source) END AS source,
+           CASE a.source {mediums} ELSE 'paid' END AS medium,
+           lower(trim(coalesce(a.campaign_name, ''))) AS campaign_name,
+           {campaign_key('a.campaign_name')} AS campaign,
+           a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value,
+           CASE WHEN a.currency = ? THEN CAST(1 AS DECIMAL(38, 9)) ELSE
+               (SELECT x.rate FROM _fx x WHERE x.currency = a.currency AND x.rate_date <= a.date
+                ORDER BY x.rate_date DESC LIMIT 1) END AS rate
+    FROM ad_insights a
+)
+SELECT date, market, {channel_case} AS channel, source, campaign,
+       CAST(sum(spend * rate) AS DECIMAL(38, 9)) AS spend,
+       sum(impressions) AS impressions, sum(clicks) AS clicks,
+       sum(conversions) AS platform_conversions,
+       CAST(sum(conversion_value * rate) AS DECIMAL(38, 9)) AS platform_conversion_value
+FROM ads
+GROUP BY ALL
+"""
+
+
+def rollup_traffic(channel_case: str) -> str:
+    """Web analytics sessions by day, market (the session's country) and channel."""
+    return f"""
+CREATE OR REPLACE TABLE rollup_traffic AS
+WITH visits AS (
+    SELECT date, upper(country_code) AS market,
+           lower(trim(session_source)) AS source, lower(trim(session_medium)) AS medium,
+           lower(trim(campaign)) AS campaign_name, {campaign_key('campaign')} AS campaign,
+           sessions, engaged_sessions, transactions
+    FROM web_traffic
+)
+SELECT date, market, {channel_case} AS channel, source, campaign,
+       sum(sessions) AS sessions, sum(engaged_sessions) AS engaged_sessions,
+       sum(transactions) AS transactions
+FROM visits
+GROUP BY ALL
+"""
