@@ -16,6 +16,10 @@ The shop sells in SEK with prices including 25 % VAT and reports in SEK.
 - Ads on 2026-02-01: google_ads "Brand Search" 100.00 SEK, 1,000 impressions, 50 clicks,
   3 conversions worth 300.00; meta_ads "Spring Sale" 10.00 EUR (115.00 SEK), 2,000
   impressions, 20 clicks, 1 conversion worth 20.00 EUR (230.00 SEK).
+- G: c3's first order, 2026-03-05, no trace, two categories: Bags 1 x 100.00 (VAT 20.00 -> net
+  80.00) and Shoes 2 x 50.00 (VAT 20.00 -> net 80.00): one order, counted once in each category.
+- Stock snapshots (unit cost BAG-1 40.00, SHOE-1 30.00): 2026-03-01 10 bags and 5 shoes
+  (550.00); 2026-03-31 8 bags and 5 shoes (470.00).
 - Web sessions: 2026-02-01 SE google / cpc "brand search" 60 (30 engaged), SE (direct) /
   (none) 40 (10 engaged); 2026-02-10 NO newsletter / email 20 (15 engaged).
 """
@@ -26,7 +30,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from ondigital_connect.models.canonical import AdInsight, FxRate, WebTraffic
+from ondigital_connect.models.canonical import AdInsight, FxRate, InventoryLevel, WebTraffic
 from ondigital_connect.models.tables import get_table
 from ondigital_connect.warehouse import DuckDBWarehouse
 
@@ -48,10 +52,12 @@ def order(key: str, day: str, currency: str = "SEK", **kw: Any) -> dict[str, Any
 
 
 def line(order_key: str, price: str, qty: int, discount: str, tax: str,
-         currency: str = "SEK") -> dict[str, Any]:
-    return {"source": "shopify", "account_id": "s", "line_key": f"{order_key}-1", "line_id": "1",
-            "order_key": order_key, "quantity": qty, "unit_price": D(price),
-            "discount": D(discount), "tax": D(tax), "currency": currency, "unit_cost": D("10")}
+         currency: str = "SEK", n: int = 1, category: str | None = None,
+         sku: str | None = None) -> dict[str, Any]:
+    return {"source": "shopify", "account_id": "s", "line_key": f"{order_key}-{n}",
+            "line_id": str(n), "order_key": order_key, "quantity": qty,
+            "unit_price": D(price), "discount": D(discount), "tax": D(tax),
+            "currency": currency, "unit_cost": D("10"), "category": category, "sku": sku}
 
 
 def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
@@ -66,10 +72,13 @@ def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
         order("E", "2026-02-05", customer_key="c2",
               cancelled_at=dt.datetime(2026, 2, 5, 13, tzinfo=UTC)),
         order("F", "2026-02-10", customer_key="c1"),
+        order("G", "2026-03-05", customer_key="c3", line_count=2),
     ]
     lines = [line("A", "125.00", 2, "25.00", "45.00"), line("B", "100.00", 1, "0", "20.00"),
              line("C", "10.00", 1, "0", "2.00", "EUR"), line("D", "999", 1, "0", "0"),
-             line("E", "50.00", 1, "0", "10.00"), line("F", "50.00", 1, "0", "10.00")]
+             line("E", "50.00", 1, "0", "10.00"), line("F", "50.00", 1, "0", "10.00"),
+             line("G", "100.00", 1, "0", "20.00", category="Bags", sku="BAG-1"),
+             line("G", "50.00", 2, "0", "20.00", n=2, category="Shoes", sku="SHOE-1")]
     refunds = [{"source": "shopify", "account_id": "s", "refund_key": "R1", "order_key": "A",
                 "refund_id": "R1", "refunded_at": dt.datetime(2026, 2, 20, 9, tzinfo=UTC),
                 "refund_date": dt.date(2026, 2, 20), "timezone": "Europe/Stockholm",
@@ -87,6 +96,14 @@ def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
                    rate=D("11.5"), rate_source="test"),
             FxRate(rate_date=dt.date(2026, 2, 2), base_currency="EUR", quote_currency="SEK",
                    rate=D("12.0"), rate_source="test")])
+        warehouse.merge_entities(get_table("products"), {"products": [
+            _product("P-BAG", "BAG-1", "Bags", "40"), _product("P-SHOE", "SHOE-1", "Shoes", "30")]},
+            run_id="r")
+        warehouse._insert_models("inventory_levels", [
+            _stock("2026-03-01", "P-BAG", "BAG-1", 10, "40"),
+            _stock("2026-03-01", "P-SHOE", "SHOE-1", 5, "30"),
+            _stock("2026-03-31", "P-BAG", "BAG-1", 8, "40"),
+            _stock("2026-03-31", "P-SHOE", "SHOE-1", 5, "30")])
         warehouse._insert_models("ad_insights", [
             _ad("google_ads", "SEK", "c1", "Brand Search", "100.00", 1000, 50, "3", "300.00"),
             _ad("meta_ads", "EUR", "c2", "Spring Sale", "10.00", 2000, 20, "1", "20.00")])
@@ -114,3 +131,17 @@ def _visit(day: str, country: str, source: str, medium: str, campaign: str, sess
                       country_code=country, sessions=sessions, engaged_sessions=engaged,
                       new_users=0, total_users=sessions, key_events=D(0), transactions=0,
                       purchase_revenue=D(0), currency="SEK")
+
+
+def _product(key: str, sku: str, category: str, cost: str) -> dict[str, Any]:
+    return {"source": "shopify", "account_id": "s", "product_key": key, "product_id": key,
+            "variant_id": key, "sku": sku, "title": sku, "category": category,
+            "price": D("100"), "unit_cost": D(cost), "currency": "SEK",
+            "updated_at": dt.datetime(2026, 1, 1, tzinfo=UTC)}
+
+
+def _stock(day: str, key: str, sku: str, on_hand: int, cost: str) -> InventoryLevel:
+    return InventoryLevel(source="shopify", account_id="s",
+                          snapshot_date=dt.date.fromisoformat(day), product_key=key, sku=sku,
+                          location_id="L1", on_hand=on_hand, available=on_hand,
+                          unit_cost=D(cost), currency="SEK")

@@ -112,7 +112,7 @@ def test_filters_are_bound_values(shop: DuckDBWarehouse) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"metrics": ("inventory_value",)}, "needs inventory data, which is not built yet"),
+    ({"metrics": ("users",)}, "cannot be recounted"),
     ({"metrics": ("cpl",)}, "leads are not synced yet"),
     ({"metrics": ("cos",), "dimensions": ("market",)}, "no market until campaigns are mapped"),
     ({"metrics": ("revenue", "cos"), "filters": {"market": ["SE"]}}, "no market"),
@@ -160,3 +160,28 @@ def test_cli_prints_kpis_as_table_csv_and_json(shop: DuckDBWarehouse) -> None:
                     "aov": str(D(160) / D(3))}]
     bad = CliRunner().invoke(cli, [*base, "--metrics", "cpl"])
     assert bad.exit_code == 1 and "not synced yet" in bad.output
+
+
+MAR_1, MAR_31 = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+
+
+def test_an_order_with_two_categories_counts_once_in_total(shop: DuckDBWarehouse) -> None:
+    by_category = ondigital_connect.kpis(
+        shop, "product_orders,product_units,product_revenue,product_margin_pct", by="category",
+        date_from=MAR_1, date_to=MAR_31)
+    assert by_category.values.tolist() == [
+        ["Bags", D(1), D(1), D("80"), D("70") / D("80")],
+        ["Shoes", D(1), D(2), D("80"), D("60") / D("80")]]
+    assert one(shop, "product_orders", date_from=MAR_1, date_to=MAR_31) == D(1)
+    assert one(shop, "orders", date_from=MAR_1, date_to=MAR_31) == D(1)
+
+
+def test_inventory_value_takes_the_last_day_not_the_sum(shop: DuckDBWarehouse) -> None:
+    assert one(shop, "inventory_value", date_from=MAR_1, date_to=MAR_31) == D("470")
+    assert one(shop, "units_on_hand", date_from=MAR_1, date_to=MAR_31) == D(13)
+    days = ondigital_connect.kpis(shop, "inventory_value", by="date", date_from=MAR_1,
+                                  date_to=MAR_31)
+    assert days.values.tolist() == [[MAR_1, D("550")], [MAR_31, D("470")]]
+    months = ondigital_connect.kpis(shop, "inventory_value", by="date,category", grain="month",
+                                    date_from=MAR_1, date_to=MAR_31)
+    assert months.values.tolist() == [[MAR_1, "Bags", D("320")], [MAR_1, "Shoes", D("150")]]

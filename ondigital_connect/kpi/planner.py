@@ -21,7 +21,8 @@ from ondigital_connect.kpi.registry import Metric, MetricRegistry
 GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
 #: rollup -> its table (rollups not listed are not built yet)
 ROLLUP_TABLES = {"sales": "rollup_sales", "marketing": "rollup_marketing",
-                 "traffic": "rollup_traffic"}
+                 "traffic": "rollup_traffic", "products": "rollup_products",
+                 "inventory": "rollup_inventory"}
 #: measures and breakdowns defined but not filled yet, with the reason
 NOT_YET = {
     "users": "distinct users cannot be recounted from daily web analytics rows yet",
@@ -29,9 +30,12 @@ NOT_YET = {
     ("marketing", "market"): "ad spend has no market until campaigns are mapped to markets",
 }
 #: distinct measure -> (facts table, its date column, aggregate)
-DISTINCT = {"returning_customers": (
-    "order_facts", "order_date",
-    "count(DISTINCT customer_key) FILTER (WHERE customer_type = 'returning')")}
+DISTINCT = {
+    "returning_customers": (
+        "order_facts", "order_date",
+        "count(DISTINCT customer_key) FILTER (WHERE customer_type = 'returning')"),
+    "product_orders": ("line_facts", "date", "count(DISTINCT order_key)"),
+}
 MAX_FILTER_VALUES = 500
 
 
@@ -78,8 +82,8 @@ def plan(query: KpiQuery, registry: MetricRegistry = METRICS) -> Plan:
     metrics = _check(query, registry)
     sources = _sources(metrics)
     parts, params = [], []
-    for name, (table, date_column, aggregates) in sources.items():
-        sql, values = _part(query, table, date_column, aggregates)
+    for name, source in sources.items():
+        sql, values = _part(query, source)
         parts.append((name, sql))
         params += values
     dims = list(query.dimensions)
@@ -129,40 +133,57 @@ def _check_built(m: Metric, fields: Sequence[str]) -> None:
             raise QueryError(f"metric {m.id!r}: {NOT_YET[name]}")
 
 
-def _sources(metrics: list[Metric]) -> dict[str, tuple[str, str, list[str]]]:
-    """Subquery name -> (table, date column, aggregate SQL per measure)."""
-    sources: dict[str, tuple[str, str, list[str]]] = {}
+@dataclass(slots=True)
+class _Source:
+    """One subquery: a table, its date column, the aggregates, and whether only the last
+    snapshot day of each period counts (semi-additive measures such as stock)."""
+
+    table: str
+    date_column: str
+    aggregates: list[str]
+    last_day_only: bool = False
+
+
+def _sources(metrics: list[Metric]) -> dict[str, _Source]:
+    """Subquery name -> its source."""
+    sources: dict[str, _Source] = {}
     measures: dict[str, Measure] = {m.name: m for metric in metrics for m in metric.measures}
     for measure in measures.values():
         if measure.name in DISTINCT:
             table, date_column, aggregate = DISTINCT[measure.name]
-            sources[f"d_{measure.name}"] = (table, date_column,
-                                            [f"{aggregate} AS {measure.name}"])
+            sources[f"d_{measure.name}"] = _Source(table, date_column,
+                                                   [f"{aggregate} AS {measure.name}"])
             continue
         name = measure.rollup
-        entry = sources.setdefault(name, (ROLLUP_TABLES[name], "date", []))
-        entry[2].append(f"sum({measure.name}) AS {measure.name}")
+        entry = sources.setdefault(name, _Source(
+            ROLLUP_TABLES[name], "date", [], measure.additivity == "semi_additive"))
+        entry.aggregates.append(f"sum({measure.name}) AS {measure.name}")
     return sources
 
 
-def _part(query: KpiQuery, table: str, date_column: str,
-          aggregates: list[str]) -> tuple[str, list[Any]]:
+def _bucket(query: KpiQuery, date_column: str) -> str:
+    if query.grain == "day":
+        return date_column
+    return f"CAST(date_trunc('{query.grain}', {date_column}) AS DATE)"
+
+
+def _part(query: KpiQuery, source: _Source) -> tuple[str, list[Any]]:
     """One source summed at the asked grain, filtered by bound parameters."""
-    dims = []
-    for dim in query.dimensions:
-        if dim == "date":
-            expr = date_column if query.grain == "day" else (
-                f"CAST(date_trunc('{query.grain}', {date_column}) AS DATE)")
-            dims.append(f"{expr} AS date")
-        else:
-            dims.append(dim)
+    date_column = source.date_column
+    dims = [f"{_bucket(query, date_column)} AS date" if dim == "date" else dim
+            for dim in query.dimensions]
     where, params = [f"{date_column} BETWEEN ? AND ?"], [query.date_from, query.date_to]
     for name, values in query.filters.items():
         column = date_column if name == "date" else name
         where.append(f"{column} IN ({', '.join('?' for _ in values)})")
         params += list(values)
+    if source.last_day_only:  # a snapshot: the last day of each period, never a sum of days
+        bucket = _bucket(query, date_column) if "date" in query.dimensions else "1"
+        where.append(f"({bucket}, {date_column}) IN (SELECT {bucket}, max({date_column}) "
+                     f"FROM {source.table} WHERE {date_column} BETWEEN ? AND ? GROUP BY 1)")
+        params += [query.date_from, query.date_to]
     group = " GROUP BY ALL" if dims else ""
-    sql = (f"SELECT {', '.join([*dims, *aggregates])} FROM {table} "
+    sql = (f"SELECT {', '.join([*dims, *source.aggregates])} FROM {source.table} "
            f"WHERE {' AND '.join(where)}{group}")
     return sql, params
 

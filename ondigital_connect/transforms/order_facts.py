@@ -17,6 +17,9 @@ from collections.abc import Sequence
 
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule, channel_sql, touch_sql
 from ondigital_connect.transforms.rollups import (
+    LINE_FACTS,
+    ROLLUP_INVENTORY,
+    ROLLUP_PRODUCTS,
     ROLLUP_SALES,
     campaign_key,
     rollup_marketing,
@@ -134,6 +137,8 @@ LEFT JOIN LATERAL (
 def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
     """The DuckDB statements, in order, with how many times each binds the currency."""
     grouped = channel_sql("source", "medium", "campaign_name", rules)
+    line_facts = LINE_FACTS.replace("GROSS_LINE", _GROSS_LINE).replace("NET_LINE", _NET_LINE)
     return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_ORDER_FACTS, 2),
             (_REFUND_FACTS, 1), (ROLLUP_SALES, 0), (rollup_marketing(grouped), 1),
-            (rollup_traffic(grouped), 0)]
+            (rollup_traffic(grouped), 0), (line_facts, 0), (ROLLUP_PRODUCTS, 0),
+            (ROLLUP_INVENTORY, 1)]

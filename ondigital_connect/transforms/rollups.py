@@ -109,3 +109,57 @@ SELECT date, market, {channel_case} AS channel, source, campaign,
 FROM visits
 GROUP BY ALL
 """
+
+
+LINE_FACTS = """
+CREATE OR REPLACE TABLE line_facts AS
+SELECT l.order_key, f.order_date AS date, f.market,
+       coalesce(l.sku, l.product_key, l.title, '(not set)') AS product,
+       coalesce(l.category, '(not set)') AS category, l.quantity AS units,
+       CAST(GROSS_LINE * f.fx_rate AS DECIMAL(38, 9)) AS gross_sales,
+       CAST(NET_LINE * f.fx_rate AS DECIMAL(38, 9)) AS net_sales,
+       CAST(coalesce(l.unit_cost, 0) * l.quantity * f.fx_rate AS DECIMAL(38, 9)) AS cogs
+FROM order_lines l JOIN order_facts f USING (order_key) JOIN orders o USING (order_key)
+"""
+
+ROLLUP_PRODUCTS = """
+CREATE OR REPLACE TABLE rollup_products AS
+WITH items AS (
+    SELECT date, market, product, category, units, gross_sales, net_sales, cogs,
+           CAST(0 AS DECIMAL(38, 9)) AS returns, order_key
+    FROM line_facts
+    UNION ALL
+    SELECT r.refund_date, f.market,
+           coalesce(rl.sku, ol.sku, ol.product_key, ol.title, '(not set)'),
+           coalesce(ol.category, '(not set)'), -rl.quantity, 0,
+           -CAST((CASE WHEN o.taxes_included THEN rl.subtotal - rl.tax ELSE rl.subtotal END)
+                 * f.fx_rate AS DECIMAL(38, 9)),
+           -CAST(coalesce(ol.unit_cost, 0) * rl.quantity * f.fx_rate AS DECIMAL(38, 9)),
+           CAST((CASE WHEN o.taxes_included THEN rl.subtotal - rl.tax ELSE rl.subtotal END)
+                * f.fx_rate AS DECIMAL(38, 9)),
+           NULL
+    FROM refund_lines rl JOIN refunds r USING (refund_key)
+    JOIN order_facts f ON f.order_key = rl.order_key JOIN orders o ON o.order_key = rl.order_key
+    LEFT JOIN order_lines ol ON ol.line_key = rl.line_key
+)
+SELECT date, market, product, category,
+       count(DISTINCT order_key) AS product_orders, sum(units) AS product_units,
+       sum(gross_sales) AS product_gross_sales, sum(net_sales) AS product_net_sales,
+       sum(cogs) AS product_cogs, sum(returns) AS product_returns
+FROM items
+GROUP BY ALL
+"""
+
+ROLLUP_INVENTORY = """
+CREATE OR REPLACE TABLE rollup_inventory AS
+SELECT i.snapshot_date AS date, coalesce(i.sku, p.sku, i.product_key) AS product,
+       coalesce(p.category, '(not set)') AS category, coalesce(i.sku, '(not set)') AS sku,
+       sum(i.on_hand) AS on_hand_units,
+       CAST(sum(i.on_hand * coalesce(i.unit_cost, p.unit_cost, 0) *
+                CASE WHEN i.currency = ? THEN 1 ELSE
+                    (SELECT x.rate FROM _fx x WHERE x.currency = i.currency
+                     AND x.rate_date <= i.snapshot_date ORDER BY x.rate_date DESC LIMIT 1) END)
+            AS DECIMAL(38, 9)) AS inventory_value
+FROM inventory_levels i LEFT JOIN products p USING (product_key)
+GROUP BY ALL
+"""
