@@ -2,8 +2,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 N ?= 50000
+KPI_N ?= 1000000
 
-.PHONY: help venv demo test lint bench fmt docs
+.PHONY: help venv demo test lint bench bench-kpi fmt docs
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -34,3 +35,6 @@ fmt: $(PY) ## ruff format
 bench: $(PY) ## Throughput benchmark (installs the bench extra with dlt); N=50000 by default
 	$(PY) -m pip install -q -e ".[dev,bench]"
 	$(PY) bench/sync_throughput.py --orders $(N)
+
+bench-kpi: $(PY) ## KPI query benchmark: build rollups for KPI_N orders (1M by default), time a query
+	$(PY) bench/kpi_query.py --orders $(KPI_N)

@@ -158,6 +158,11 @@ def test_cli_prints_kpis_as_table_csv_and_json(shop: DuckDBWarehouse) -> None:
     # Direct and Email in February: B 80.00 + E 40.00 + F 40.00 over three orders
     assert got == [{"date": "2026-02-01", "revenue": "160", "orders": "3",
                     "aov": str(D(160) / D(3))}]
+    compared = CliRunner().invoke(cli, [*base[:-6], "--from", "2026-02-01", "--to",
+                                        "2026-02-28", "--compare-from", "2026-01-01",
+                                        "--compare-to", "2026-01-31", "--by", "", "--format",
+                                        "csv"])
+    assert compared.output.splitlines()[1] == "162,4,40.5,180,1,180", compared.output
     bad = CliRunner().invoke(cli, [*base, "--metrics", "cpl"])
     assert bad.exit_code == 1 and "not synced yet" in bad.output
 
@@ -185,3 +190,21 @@ def test_inventory_value_takes_the_last_day_not_the_sum(shop: DuckDBWarehouse) -
     months = ondigital_connect.kpis(shop, "inventory_value", by="date,category", grain="month",
                                     date_from=MAR_1, date_to=MAR_31)
     assert months.values.tolist() == [[MAR_1, "Bags", D("320")], [MAR_1, "Shoes", D("150")]]
+
+
+def test_a_comparison_period_adds_its_values_beside(shop: DuckDBWarehouse) -> None:
+    frame = ondigital_connect.kpis(shop, "revenue,orders", by="channel", date_from=FEB_1,
+                                   date_to=FEB_28, compare=(JAN, dt.date(2026, 1, 31)))
+    # January had only order A (Paid Search, 180.00); February's channels as above
+    assert frame.values.tolist() == [
+        ["Direct", D("80"), D(2), None, None], ["Email", D("80"), D(1), None, None],
+        ["Organic Search", D("92"), D(1), None, None],
+        ["Paid Search", D("-90"), D(0), D("180"), D(1)]]
+    assert frame.columns.tolist() == ["channel", "revenue", "orders", "revenue_compare",
+                                      "orders_compare"]
+    total = ondigital_connect.kpis(shop, "revenue,aov", date_from=FEB_1, date_to=FEB_28,
+                                   compare=(JAN, dt.date(2026, 1, 31)))
+    assert total.values.tolist() == [[D("162"), D("40.5"), D("180"), D("180")]]
+    with pytest.raises(QueryError, match="day grain"):
+        ondigital_connect.kpis(shop, "revenue", by="date", grain="month", date_from=FEB_1,
+                               date_to=FEB_28, compare=(JAN, dt.date(2026, 1, 31)))

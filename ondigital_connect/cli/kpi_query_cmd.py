@@ -25,11 +25,18 @@ from ondigital_connect.errors import OnDigitalError
               type=click.Choice(["day", "week", "month", "quarter", "year"]))
 @click.option("--filter", "filters", multiple=True, metavar="FIELD=V1,V2",
               help="Keep rows whose breakdown takes one of the values; repeatable.")
+@click.option("--compare-from", type=click.DateTime(["%Y-%m-%d"]),
+              help="Start of a period to compare with (adds <metric>_compare columns).")
+@click.option("--compare-to", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", "csv", "json"]))
 def kpi(warehouse_url: str, metrics: str, by: str, date_from: dt.datetime, date_to: dt.datetime,
-        grain: str, filters: tuple[str, ...], fmt: str) -> None:
+        grain: str, filters: tuple[str, ...], compare_from: dt.datetime | None,
+        compare_to: dt.datetime | None, fmt: str) -> None:
     """Print metrics by breakdowns for a date range (ratios from summed parts)."""
+    if (compare_from is None) != (compare_to is None):
+        raise click.UsageError("give both --compare-from and --compare-to, or neither")
+    compare = (compare_from.date(), compare_to.date()) if compare_from and compare_to else None
     from ondigital_connect.kpi.api import kpis
     from ondigital_connect.warehouse import connect
 
@@ -37,7 +44,8 @@ def kpi(warehouse_url: str, metrics: str, by: str, date_from: dt.datetime, date_
         wh = connect(warehouse_url, read_only=True)
         try:
             frame = kpis(wh, metrics, by=by, date_from=date_from.date(),
-                         date_to=date_to.date(), filters=_filters(filters), grain=grain)
+                         date_to=date_to.date(), filters=_filters(filters), grain=grain,
+                         compare=compare)
         finally:
             wh.close()
     except OnDigitalError as exc:
