@@ -80,3 +80,27 @@ def test_kpi_dictionary_prints_and_writes_the_registry(tmp_path: Path) -> None:
     written = CliRunner().invoke(cli, ["kpi-dictionary", "--output", str(out)])
     assert written.exit_code == 0 and "metrics" in written.output
     assert out.read_text(encoding="utf-8") == printed.output
+
+
+def test_sync_shopify_against_the_sandbox_then_builds_the_kpi_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ondigital_connect.sandbox import ShopifySandbox
+    from ondigital_connect.simulate import SimulatedBusiness
+    from ondigital_connect.warehouse import DuckDBWarehouse
+
+    business = SimulatedBusiness(seed=3, orders=150, lines_per_order=2)
+    monkeypatch.setenv("ODC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SANDBOX_TOKEN", "shpat_cli")
+    db = tmp_path / "shop.duckdb"
+    with ShopifySandbox(business, token="shpat_cli", plan="unlimited",
+                        max_query_cost=None) as sandbox:
+        result = CliRunner().invoke(cli, [
+            "sync", "shopify", "--shop", business.shop_domain, "--warehouse", f"duckdb:///{db}",
+            "--token-env", "SANDBOX_TOKEN", "--base-url", sandbox.url, "--stream", "orders"])
+    assert result.exit_code == 0, result.output
+    assert "built KPI facts in SEK" in result.output
+    wh = DuckDBWarehouse(db, read_only=True)
+    orders = wh.fetch("SELECT count(*) FROM orders WHERE NOT is_test")[0][0]
+    assert wh.fetch("SELECT count(*) FROM order_facts") == [(orders,)]
+    wh.close()

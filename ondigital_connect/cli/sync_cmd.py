@@ -34,9 +34,14 @@ def sync() -> None:
 @click.option("--tenant", default="default", show_default=True, help="Tenant name (locks, logs).")
 @click.option("--lookback-days", type=float, default=None, help="Override the stream lookback.")
 @click.option("--batch-size", type=int, default=None, help="Records per committed batch.")
+@click.option("--currency", "reporting_currency", default=None,
+              help="Reporting currency of the rebuild after the sync (default: the shop's).")
+@click.option("--build/--no-build", "rebuild", default=True, show_default=True,
+              help="Rebuild the KPI facts and rollups after a successful sync.")
 def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_env: str,
                  api_version: str | None, base_url: str | None, tenant: str,
-                 lookback_days: float | None, batch_size: int | None) -> None:
+                 lookback_days: float | None, batch_size: int | None,
+                 reporting_currency: str | None, rebuild: bool) -> None:
     """Sync Shopify orders, customers, products and inventory into the warehouse."""
     from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
     from ondigital_connect.sync import SyncEngine
@@ -61,12 +66,22 @@ def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_
             for stream in streams or SHOPIFY_STREAMS:
                 runs.append(engine.run(source, stream, lookback=lookback,
                                        batch_size=batch_size or settings.batch_size))
+        built = None
+        if rebuild:
+            from ondigital_connect.transforms import build
+
+            currency = (reporting_currency or source.context().currency).upper()
+            built = (currency, build(wh, reporting_currency=currency))
         wh.close()
     except OnDigitalError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         source.close()
     print_runs(Console(), runs)
+    if built is not None:
+        currency, stats = built
+        click.echo(f"built KPI facts in {currency}: {stats.orders:,} orders, "
+                   f"{stats.refunds:,} refunds")
 
 
 def print_runs(console: Console, runs: list) -> None:
