@@ -18,6 +18,8 @@ The shop sells in SEK with prices including 25 % VAT and reports in SEK.
   impressions, 20 clicks, 1 conversion worth 20.00 EUR (230.00 SEK).
 - G: c3's first order, 2026-03-05, no trace, two categories: Bags 1 x 100.00 (VAT 20.00 -> net
   80.00) and Shoes 2 x 50.00 (VAT 20.00 -> net 80.00): one order, counted once in each category.
+- H: a guest, 2026-04-02, google / cpc with utm_campaign " C1 ", the id of the google_ads
+  campaign "Brand Search": 1 x 200.00, VAT 40.00 -> net 160.00, in campaign brand_search.
 - Stock snapshots (unit cost BAG-1 40.00, SHOE-1 30.00): 2026-03-01 10 bags and 5 shoes
   (550.00); 2026-03-31 8 bags and 5 shoes (470.00).
 - Web sessions: 2026-02-01 SE google / cpc "brand search" 60 (30 engaged), SE (direct) /
@@ -73,12 +75,14 @@ def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
               cancelled_at=dt.datetime(2026, 2, 5, 13, tzinfo=UTC)),
         order("F", "2026-02-10", customer_key="c1"),
         order("G", "2026-03-05", customer_key="c3", line_count=2),
+        order("H", "2026-04-02", utm_source="google", utm_medium="cpc", utm_campaign=" C1 "),
     ]
     lines = [line("A", "125.00", 2, "25.00", "45.00"), line("B", "100.00", 1, "0", "20.00"),
              line("C", "10.00", 1, "0", "2.00", "EUR"), line("D", "999", 1, "0", "0"),
              line("E", "50.00", 1, "0", "10.00"), line("F", "50.00", 1, "0", "10.00"),
              line("G", "100.00", 1, "0", "20.00", category="Bags", sku="BAG-1"),
-             line("G", "50.00", 2, "0", "20.00", n=2, category="Shoes", sku="SHOE-1")]
+             line("G", "50.00", 2, "0", "20.00", n=2, category="Shoes", sku="SHOE-1"),
+             line("H", "200.00", 1, "0", "40.00")]
     refunds = [{"source": "shopify", "account_id": "s", "refund_key": "R1", "order_key": "A",
                 "refund_id": "R1", "refunded_at": dt.datetime(2026, 2, 20, 9, tzinfo=UTC),
                 "refund_date": dt.date(2026, 2, 20), "timezone": "Europe/Stockholm",

@@ -208,3 +208,12 @@ def test_a_comparison_period_adds_its_values_beside(shop: DuckDBWarehouse) -> No
     with pytest.raises(QueryError, match="day grain"):
         ondigital_connect.kpis(shop, "revenue", by="date", grain="month", date_from=FEB_1,
                                date_to=FEB_28, compare=(JAN, dt.date(2026, 1, 31)))
+
+
+
+def test_a_utm_campaign_holding_the_ad_campaign_id_meets_its_spend(shop: DuckDBWarehouse) -> None:
+    frame = ondigital_connect.kpis(shop, "revenue,marketing_cost", by="campaign",
+                                   date_from=FEB_1, date_to=dt.date(2026, 4, 30),
+                                   filters={"campaign": ["brand_search", "spring_sale"]})
+    assert frame.values.tolist() == [["brand_search", D("160"), D("100")],
+                                     ["spring_sale", D(0), D("115")]]

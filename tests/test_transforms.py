@@ -28,9 +28,9 @@ def facts(wh: DuckDBWarehouse) -> dict[str, tuple]:
 
 def test_orders_get_channel_sequence_and_ex_vat_money(shop: DuckDBWarehouse) -> None:
     stats = build(shop, reporting_currency="SEK")
-    assert (stats.orders, stats.refunds, stats.orders_without_rate) == (6, 1, 0)
+    assert (stats.orders, stats.refunds, stats.orders_without_rate) == (7, 1, 0)
     got = facts(shop)
-    assert got.keys() == {"A", "B", "C", "E", "F", "G"}  # the test order D is left out
+    assert got.keys() == {"A", "B", "C", "E", "F", "G", "H"}  # the test order D is left out
     assert got["A"] == ("Paid Search", "new", 1, False, D("200"), D("20"), D("180"), 2)
     assert got["B"] == ("Email", "returning", 2, False, D("80"), D("0"), D("80"), 1)
     assert got["C"] == ("Organic Search", "guest", None, False, D("92"), D("0"), D("92"), 1)
@@ -47,7 +47,7 @@ def test_refunds_are_facts_on_their_own_date_ex_vat(shop: DuckDBWarehouse) -> No
 
 def test_a_missing_rate_leaves_amounts_null_and_is_counted(shop: DuckDBWarehouse) -> None:
     stats = build(shop, reporting_currency="NOK")
-    assert stats.orders_without_rate == 6
+    assert stats.orders_without_rate == 7
     assert shop.fetch("SELECT count(*) FROM order_facts WHERE net_sales IS NOT NULL") == [(0,)]
 
 
@@ -61,7 +61,7 @@ def test_rebuilding_is_idempotent(shop: DuckDBWarehouse) -> None:
 def test_the_reporting_currency_is_checked(shop: DuckDBWarehouse) -> None:
     with pytest.raises(ConfigError, match="ISO code"):
         build(shop, reporting_currency="SEK'; DROP TABLE orders; --")
-    assert shop.fetch("SELECT count(*) FROM orders") == [(7,)]
+    assert shop.fetch("SELECT count(*) FROM orders") == [(8,)]
 
 
 def test_cli_build_reports_counts_and_missing_rates(shop: DuckDBWarehouse) -> None:
@@ -74,10 +74,10 @@ def test_cli_build_reports_counts_and_missing_rates(shop: DuckDBWarehouse) -> No
     ok = CliRunner().invoke(cli, ["build", "--warehouse", f"duckdb:///{path}", "--currency",
                                   "sek"])
     assert ok.exit_code == 0, ok.output
-    assert "order_facts: 6 orders; refund_facts: 1 refunds" in ok.output
+    assert "order_facts: 7 orders; refund_facts: 1 refunds" in ok.output
     nok = CliRunner().invoke(cli, ["build", "--warehouse", f"duckdb:///{path}", "--currency",
                                    "NOK"])
-    assert nok.exit_code == 0 and "6 orders have no exchange rate to NOK" in nok.output
+    assert nok.exit_code == 0 and "7 orders have no exchange rate to NOK" in nok.output
     bad = CliRunner().invoke(cli, ["build", "--warehouse", f"duckdb:///{path}", "--currency",
                                    "kronor"])
     assert bad.exit_code == 1 and "ISO code" in bad.output

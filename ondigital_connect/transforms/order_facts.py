@@ -77,7 +77,7 @@ FROM (SELECT o.order_key, {source} AS source, {medium} AS medium, {campaign} AS 
 _ORDER_FACTS = """
 CREATE OR REPLACE TABLE order_facts AS
 SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
-       t.channel, t.source, t.medium, CAMPAIGN_KEY AS campaign,
+       t.channel, t.source, t.medium, coalesce(ci.campaign, CAMPAIGN_KEY) AS campaign,
        o.customer_key,
        CASE WHEN o.customer_key IS NULL THEN NULL
             ELSE row_number() OVER (PARTITION BY o.customer_key
@@ -98,6 +98,7 @@ SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
        CAST(coalesce(s.cogs, 0) * fx.rate AS DECIMAL(38, 9)) AS cogs
 FROM orders o
 JOIN _touch t USING (order_key)
+LEFT JOIN _campaign_ids ci ON ci.id = t.campaign
 LEFT JOIN _line_sums s USING (order_key)
 LEFT JOIN LATERAL (
     SELECT CASE WHEN o.currency = ? THEN 1::DECIMAL(38, 9) ELSE
@@ -134,11 +135,22 @@ LEFT JOIN LATERAL (
 """
 
 
+# Ad campaigns by id: a utm_campaign holding an ad platform's campaign id (Google's
+# {campaignid}, for one) meets the campaign's name; a renamed campaign keeps its latest name.
+_CAMPAIGN_IDS = f"""
+CREATE OR REPLACE TEMP TABLE _campaign_ids AS
+SELECT lower(trim(campaign_id)) AS id, arg_max({campaign_key("campaign_name")}, date) AS campaign
+FROM ad_insights WHERE campaign_id IS NOT NULL AND trim(coalesce(campaign_name, '')) <> ''
+GROUP BY 1
+"""
+
+
 def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
     """The DuckDB statements, in order, with how many times each binds the currency."""
     grouped = channel_sql("source", "medium", "campaign_name", rules)
     line_facts = LINE_FACTS.replace("GROSS_LINE", _GROSS_LINE).replace("NET_LINE", _NET_LINE)
-    return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_ORDER_FACTS, 2),
+    return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_CAMPAIGN_IDS, 0),
+            (_ORDER_FACTS, 2),
             (_REFUND_FACTS, 1), (ROLLUP_SALES, 0), (rollup_marketing(grouped), 1),
             (rollup_traffic(grouped), 0), (line_facts, 0), (ROLLUP_PRODUCTS, 0),
             (ROLLUP_INVENTORY, 1)]

@@ -75,12 +75,12 @@ WITH ads AS (
            CASE a.source {pairs} ELSE lower(a.source) END AS source,
            CASE a.source {mediums} ELSE 'paid' END AS medium,
            lower(trim(coalesce(a.campaign_name, ''))) AS campaign_name,
-           {campaign_key('a.campaign_name')} AS campaign,
+           coalesce(ci.campaign, {campaign_key('a.campaign_name')}) AS campaign,
            a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value,
            CASE WHEN a.currency = ? THEN CAST(1 AS DECIMAL(38, 9)) ELSE
                (SELECT x.rate FROM _fx x WHERE x.currency = a.currency AND x.rate_date <= a.date
                 ORDER BY x.rate_date DESC LIMIT 1) END AS rate
-    FROM ad_insights a
+    FROM ad_insights a LEFT JOIN _campaign_ids ci ON ci.id = lower(trim(a.campaign_id))
 )
 SELECT date, market, {channel_case} AS channel, source, campaign,
        CAST(sum(spend * rate) AS DECIMAL(38, 9)) AS spend,
