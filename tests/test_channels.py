@@ -159,3 +159,22 @@ def test_click_ids_are_read_from_the_query_not_the_fragment() -> None:
     assert click_param("https://s.example/?msclkid=1&gclid=2") == "gclid"  # gclid first
     assert click_param("https://s.example/p#gclid=1") is None
     assert click_param("https://s.example/p?gclid=") is None
+
+
+def test_tenant_rules_from_toml_go_first_and_bad_ones_are_named() -> None:
+    from ondigital_connect.errors import ConfigError
+    from ondigital_connect.kpi.channels import rules_from_toml
+
+    rules = rules_from_toml("""
+[[channel_rules]]
+channel = "Price comparison"
+sites = ["Prisjakt", "pricerunner"]
+""")
+    assert channel_of(Touch("prisjakt", "cpc"), rules) == "Price comparison"
+    assert channel_of(Touch("google", "cpc"), rules) == "Paid Search"
+    for text, message in [('[[channel_rules]]\nchannel = "X"\nmediun = "cpc"', "unknown keys"),
+                          ('[[channel_rules]]\nsites = ["a"]', "needs a channel name"),
+                          ('[[channel_rules]]\nchannel = "X"\nmedium = "(("', "not a regex"),
+                          ("channel_rules = [", "not valid TOML")]:
+        with pytest.raises(ConfigError, match=message):
+            rules_from_toml(text)

@@ -81,3 +81,20 @@ def test_cli_build_reports_counts_and_missing_rates(shop: DuckDBWarehouse) -> No
     bad = CliRunner().invoke(cli, ["build", "--warehouse", f"duckdb:///{path}", "--currency",
                                    "kronor"])
     assert bad.exit_code == 1 and "ISO code" in bad.output
+
+
+def test_cli_build_takes_the_tenants_channel_rules(shop: DuckDBWarehouse, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from ondigital_connect.cli import cli
+
+    rules = tmp_path / "channels.toml"
+    rules.write_text('[[channel_rules]]\nchannel = "Newsletter"\nmedium = "email"\n')
+    path = shop.path
+    shop.close()
+    ok = CliRunner().invoke(cli, ["build", "--warehouse", f"duckdb:///{path}", "--currency",
+                                  "SEK", "--channel-rules", str(rules)])
+    assert ok.exit_code == 0, ok.output
+    wh = DuckDBWarehouse(path, read_only=True)
+    assert wh.fetch("SELECT channel FROM order_facts WHERE order_key = 'B'") == [("Newsletter",)]
+    wh.close()

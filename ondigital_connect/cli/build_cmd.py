@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ondigital_connect.errors import OnDigitalError
@@ -12,16 +14,21 @@ from ondigital_connect.errors import OnDigitalError
               help="Warehouse URL, e.g. duckdb:///data/acme.duckdb.")
 @click.option("--currency", "reporting_currency", required=True,
               help="The tenant's reporting currency (ISO code, e.g. SEK).")
-def build(warehouse_url: str, reporting_currency: str) -> None:
+@click.option("--channel-rules", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML file with the tenant's own channel rules (checked before GA4's).")
+def build(warehouse_url: str, reporting_currency: str, channel_rules: Path | None) -> None:
     """Rebuild order and refund facts: channels, customer order sequence, ex-VAT money in the
     reporting currency at each day's rate."""
+    from ondigital_connect.kpi.channels import DEFAULT_RULES, rules_from_toml
     from ondigital_connect.transforms import build as run_build
     from ondigital_connect.warehouse import connect
 
     try:
+        rules = (rules_from_toml(channel_rules.read_text(encoding="utf-8"))
+                 if channel_rules else DEFAULT_RULES)
         wh = connect(warehouse_url)
         try:
-            stats = run_build(wh, reporting_currency=reporting_currency.upper())
+            stats = run_build(wh, reporting_currency=reporting_currency.upper(), rules=rules)
         finally:
             wh.close()
     except OnDigitalError as exc:

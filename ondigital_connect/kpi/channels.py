@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ondigital_connect.errors import ConfigError
+
 SEARCH_SITES = ("google", "bing", "yahoo", "duckduckgo", "baidu", "yandex", "ecosia", "ask",
                 "aol", "naver", "seznam", "startpage", "qwant", "brave", "msn", "sogou", "daum")
 SOCIAL_SITES = ("facebook", "fb", "instagram", "ig", "linkedin", "lnkd", "twitter", "t", "x",
@@ -254,3 +256,39 @@ def with_overrides(overrides: Sequence[Rule]) -> tuple[Rule, ...]:
 def channels(rules: Sequence[Rule] = DEFAULT_RULES) -> tuple[str, ...]:
     """Every channel a rule can give, in rule order, then ``Unassigned``."""
     return (*dict.fromkeys(rule.channel for rule in rules), UNASSIGNED)
+
+
+def rules_from_toml(text: str) -> tuple[Rule, ...]:
+    """A tenant's channel rules from TOML, placed before GA4's defaults (:func:`with_overrides`).
+
+    ``[[channel_rules]]`` tables with ``channel`` and any of ``sites`` (a list), ``source``,
+    ``medium``, ``campaign`` (whole-value regexes), ``any_of`` and ``and_medium``.
+    """
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"channel rules: not valid TOML: {exc}") from None
+    return with_overrides([_rule(i + 1, item)
+                           for i, item in enumerate(data.get("channel_rules", []))])
+
+
+_RULE_KEYS = {"channel", "sites", "source", "medium", "campaign", "any_of", "and_medium"}
+
+
+def _rule(number: int, item: dict) -> Rule:
+    unknown = set(item) - _RULE_KEYS
+    if unknown:
+        raise ConfigError(f"channel rule {number}: unknown keys {', '.join(sorted(unknown))}")
+    if not isinstance(item.get("channel"), str) or not item["channel"].strip():
+        raise ConfigError(f"channel rule {number}: needs a channel name")
+    for key in ("source", "medium", "campaign", "and_medium"):
+        if item.get(key) is not None:
+            try:
+                re.compile(item[key])
+            except re.error as exc:
+                raise ConfigError(f"channel rule {number}: {key} is not a regex: {exc}") from None
+    sites = tuple(str(s).lower() for s in item.get("sites", ()))
+    return Rule(item["channel"].strip(), sites, item.get("medium"), item.get("source"),
+                item.get("campaign"), bool(item.get("any_of", False)), item.get("and_medium"))
