@@ -22,6 +22,7 @@ from ondigital_connect.transforms.rollups import (
     ROLLUP_PRODUCTS,
     ROLLUP_SALES,
     campaign_key,
+    rate_sql,
     rollup_marketing,
     rollup_traffic,
 )
@@ -100,15 +101,12 @@ FROM orders o
 JOIN _touch t USING (order_key)
 LEFT JOIN _campaign_ids ci ON ci.id = t.campaign
 LEFT JOIN _line_sums s USING (order_key)
-LEFT JOIN LATERAL (
-    SELECT CASE WHEN o.currency = ? THEN 1::DECIMAL(38, 9) ELSE
-           (SELECT x.rate FROM _fx x WHERE x.currency = o.currency AND x.rate_date <= o.order_date
-            ORDER BY x.rate_date DESC LIMIT 1) END AS rate
-) fx ON true
+LEFT JOIN LATERAL (SELECT ORDER_RATE AS rate) fx ON true
 WHERE NOT o.is_test
 """
 
-_ORDER_FACTS = _ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
+_ORDER_FACTS = (_ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
+                .replace("ORDER_RATE", rate_sql("o.currency", "o.order_date")))
 
 _REFUND_FACTS = """
 CREATE OR REPLACE TABLE refund_facts AS
@@ -127,12 +125,8 @@ LEFT JOIN (SELECT rl.refund_key, sum(rl.tax) AS line_tax, sum(rl.quantity) AS un
                   sum(rl.quantity * coalesce(ol.unit_cost, 0)) AS cost
            FROM refund_lines rl LEFT JOIN order_lines ol USING (line_key)
            GROUP BY rl.refund_key) lt USING (refund_key)
-LEFT JOIN LATERAL (
-    SELECT CASE WHEN r.currency = ? THEN 1::DECIMAL(38, 9) ELSE
-           (SELECT x.rate FROM _fx x WHERE x.currency = r.currency AND x.rate_date <= r.refund_date
-            ORDER BY x.rate_date DESC LIMIT 1) END AS rate
-) fx ON true
-"""
+LEFT JOIN LATERAL (SELECT REFUND_RATE AS rate) fx ON true
+""".replace("REFUND_RATE", rate_sql("r.currency", "r.refund_date"))
 
 
 # Ad campaigns by id: a utm_campaign holding an ad platform's campaign id (Google's

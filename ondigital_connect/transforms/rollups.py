@@ -59,6 +59,15 @@ def campaign_key(expr: str) -> str:
             f"ELSE regexp_replace({text}, '\\s+', '_', 'g') END)")
 
 
+def rate_sql(currency: str, day: str) -> str:
+    """SQL: the rate from ``currency`` to the reporting currency (bound once, as ``?``) on
+    ``day``: 1 for the same currency, else the latest ``_fx`` rate on or before the day (NULL
+    when there is none, so the amount stays empty rather than converted at 1)."""
+    return (f"(CASE WHEN {currency} = ? THEN CAST(1 AS DECIMAL(38, 9)) ELSE "
+            f"(SELECT x.rate FROM _fx x WHERE x.currency = {currency} AND x.rate_date <= {day} "
+            f"ORDER BY x.rate_date DESC LIMIT 1) END)")
+
+
 def rollup_marketing(channel_case: str) -> str:
     """Ad spend and delivery by day; ``channel_case`` groups (source, medium, campaign).
 
@@ -77,9 +86,7 @@ WITH ads AS (
            lower(trim(coalesce(a.campaign_name, ''))) AS campaign_name,
            coalesce(ci.campaign, {campaign_key('a.campaign_name')}) AS campaign,
            a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value,
-           CASE WHEN a.currency = ? THEN CAST(1 AS DECIMAL(38, 9)) ELSE
-               (SELECT x.rate FROM _fx x WHERE x.currency = a.currency AND x.rate_date <= a.date
-                ORDER BY x.rate_date DESC LIMIT 1) END AS rate
+           {rate_sql('a.currency', 'a.date')} AS rate
     FROM ad_insights a LEFT JOIN _campaign_ids ci ON ci.id = lower(trim(a.campaign_id))
 )
 SELECT date, market, {channel_case} AS channel, source, campaign,
@@ -156,10 +163,8 @@ SELECT i.snapshot_date AS date, coalesce(i.sku, p.sku, i.product_key) AS product
        coalesce(p.category, '(not set)') AS category, coalesce(i.sku, '(not set)') AS sku,
        sum(i.on_hand) AS on_hand_units,
        CAST(sum(i.on_hand * coalesce(i.unit_cost, p.unit_cost, 0) *
-                CASE WHEN i.currency = ? THEN 1 ELSE
-                    (SELECT x.rate FROM _fx x WHERE x.currency = i.currency
-                     AND x.rate_date <= i.snapshot_date ORDER BY x.rate_date DESC LIMIT 1) END)
+                RATE)
             AS DECIMAL(38, 9)) AS inventory_value
 FROM inventory_levels i LEFT JOIN products p USING (product_key)
 GROUP BY ALL
-"""
+""".replace("RATE", rate_sql("i.currency", "i.snapshot_date"))
