@@ -98,3 +98,59 @@ def test_cli_build_takes_the_tenants_channel_rules(shop: DuckDBWarehouse, tmp_pa
     wh = DuckDBWarehouse(path, read_only=True)
     assert wh.fetch("SELECT channel FROM order_facts WHERE order_key = 'B'") == [("Newsletter",)]
     wh.close()
+
+
+TABLES = ("order_facts", "refund_facts", "line_facts", "rollup_sales", "rollup_products",
+          "rollup_marketing", "rollup_traffic", "rollup_inventory")
+
+
+def snapshot(wh: DuckDBWarehouse) -> dict[str, list]:
+    return {t: sorted(wh.fetch(f"SELECT * FROM {t}"), key=repr) for t in TABLES}
+
+
+def test_an_incremental_build_equals_a_full_one(shop: DuckDBWarehouse) -> None:
+    from tests.kpi_shop import line, order
+
+    assert build(shop, reporting_currency="SEK").mode == "full"
+    later = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    changed = [
+        # c2's order placed before E arrives late: E becomes c2's second order
+        order("I", "2026-02-03", customer_key="c2"),
+        # B gets a refund in March; F turns out to be a test order
+        order("B", "2026-02-01", customer_key="c1", utm_source="newsletter",
+              utm_medium="email", updated_at=later, refund_count=1),
+        order("F", "2026-02-10", customer_key="c1", is_test=True, updated_at=later),
+    ]
+    refund = {"source": "shopify", "account_id": "s", "refund_key": "R2", "order_key": "B",
+              "refund_id": "R2", "refunded_at": later, "refund_date": later.date(),
+              "timezone": "Europe/Stockholm", "currency": "SEK", "amount": D("100"),
+              "goods_amount": D("100"), "shipping_amount": D(0), "tax_amount": D("20")}
+    refund_line = {"source": "shopify", "account_id": "s", "refund_line_key": "R2-1",
+                   "refund_key": "R2", "order_key": "B", "line_key": "B-1", "quantity": 1,
+                   "subtotal": D("100"), "tax": D("20"), "currency": "SEK"}
+    from ondigital_connect.models.tables import get_table
+    with shop.transaction():
+        shop.merge_entities(get_table("orders"), {
+            "orders": changed,
+            "order_lines": [line("I", "30.00", 1, "0", "6.00"),
+                            line("B", "100.00", 1, "0", "20.00"),
+                            line("F", "50.00", 1, "0", "10.00")],
+            "refunds": [refund], "refund_lines": [refund_line]}, run_id="r2")
+    stats = build(shop, reporting_currency="SEK")
+    assert stats.mode == "incremental"
+    assert stats.orders_rebuilt == 6  # I, B, F and the other orders of c1 and c2 (A, E, D)
+    incremental = snapshot(shop)
+    assert build(shop, reporting_currency="SEK", full=True).mode == "full"
+    assert snapshot(shop) == incremental
+    types = dict(shop.fetch("SELECT order_key, customer_type FROM order_facts"))
+    assert types["E"] == "returning" and types["I"] == "new" and "F" not in types
+
+
+def test_a_changed_currency_or_rule_set_rebuilds_in_whole(shop: DuckDBWarehouse) -> None:
+    from ondigital_connect.kpi.channels import Rule, with_overrides
+
+    assert build(shop, reporting_currency="SEK").mode == "full"
+    assert build(shop, reporting_currency="SEK").mode == "incremental"
+    assert build(shop, reporting_currency="EUR").mode == "full"
+    rules = with_overrides([Rule("Newsletter", medium="email")])
+    assert build(shop, reporting_currency="EUR", rules=rules).mode == "full"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ondigital_connect.errors import ConfigError
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule
-from ondigital_connect.transforms import order_facts
+from ondigital_connect.transforms import order_facts, runner
 from ondigital_connect.warehouse.base import Warehouse
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -16,19 +16,23 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 
 @dataclass(frozen=True, slots=True)
 class BuildStats:
-    """What a build produced."""
+    """What a build produced: facts in total, and how (``full`` or ``incremental``)."""
 
     orders: int
     refunds: int
     orders_without_rate: int
+    mode: str = "full"
+    orders_rebuilt: int = 0
 
 
 def build(warehouse: Warehouse, *, reporting_currency: str,
-          rules: Sequence[Rule] = DEFAULT_RULES) -> BuildStats:
-    """Rebuild the facts and the sales, marketing and traffic rollups in one transaction.
+          rules: Sequence[Rule] = DEFAULT_RULES, full: bool = False) -> BuildStats:
+    """Rebuild the facts and the five rollups in one transaction (all or nothing).
 
-    Money is converted to ``reporting_currency`` at each fact's own date; an order in a
-    currency with no rate on or before its date keeps NULL amounts and is counted in
+    Only what changed since the last build is rebuilt when that build used the same currency,
+    rules, rates and campaigns (see ``runner``); ``full=True`` rebuilds everything. Money is
+    converted to ``reporting_currency`` at each fact's own date; an order in a currency with
+    no rate on or before its date keeps NULL amounts and is counted in
     ``orders_without_rate`` (never silently converted at 1).
     """
     if not _CURRENCY.fullmatch(reporting_currency):
@@ -37,9 +41,9 @@ def build(warehouse: Warehouse, *, reporting_currency: str,
     if getattr(warehouse, "dialect", None) != "duckdb":
         raise ConfigError("transforms run on DuckDB only so far")
     with warehouse.transaction():
-        for sql, binds in order_facts.statements(rules):
-            warehouse.fetch(sql, [reporting_currency] * binds)
+        mode, rebuilt = runner.run(warehouse, order_facts.steps(rules), reporting_currency,
+                                   rules, full=full)
         ((orders, missing),) = warehouse.fetch(
             "SELECT count(*), count(*) FILTER (WHERE fx_rate IS NULL) FROM order_facts")
         ((refunds,),) = warehouse.fetch("SELECT count(*) FROM refund_facts")
-    return BuildStats(int(orders), int(refunds), int(missing))
+    return BuildStats(int(orders), int(refunds), int(missing), mode, rebuilt)

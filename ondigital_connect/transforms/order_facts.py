@@ -27,9 +27,6 @@ from ondigital_connect.transforms.rollups import (
     rollup_traffic,
 )
 
-#: (statement, number of reporting-currency parameters it binds)
-Statement = tuple[str, int]
-
 _MONEY = "DECIMAL(38, 9)"
 
 _RATES = f"""
@@ -59,6 +56,7 @@ SELECT l.order_key,
        CAST(sum({_GROSS_LINE}) AS {_MONEY}) AS gross_ex_vat,
        CAST(sum({_NET_LINE}) AS {_MONEY}) AS net_ex_vat
 FROM order_lines l JOIN orders o USING (order_key)
+WHERE SCOPE_ORDERS_L
 GROUP BY l.order_key
 """
 
@@ -71,7 +69,7 @@ def _touched(rules: Sequence[Rule]) -> str:
 CREATE OR REPLACE TEMP TABLE _touch AS
 SELECT t.order_key, t.source, t.medium, t.campaign, {grouped} AS channel
 FROM (SELECT o.order_key, {source} AS source, {medium} AS medium, {campaign} AS campaign
-      FROM orders o WHERE NOT o.is_test) t
+      FROM orders o WHERE NOT o.is_test AND SCOPE_ORDERS_O) t
 """
 
 
@@ -102,7 +100,7 @@ JOIN _touch t USING (order_key)
 LEFT JOIN _campaign_ids ci ON ci.id = t.campaign
 LEFT JOIN _line_sums s USING (order_key)
 LEFT JOIN LATERAL (SELECT ORDER_RATE AS rate) fx ON true
-WHERE NOT o.is_test
+WHERE NOT o.is_test AND SCOPE_ORDERS_O
 """
 
 _ORDER_FACTS = (_ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
@@ -126,6 +124,7 @@ LEFT JOIN (SELECT rl.refund_key, sum(rl.tax) AS line_tax, sum(rl.quantity) AS un
            FROM refund_lines rl LEFT JOIN order_lines ol USING (line_key)
            GROUP BY rl.refund_key) lt USING (refund_key)
 LEFT JOIN LATERAL (SELECT REFUND_RATE AS rate) fx ON true
+WHERE SCOPE_ORDERS_R
 """.replace("REFUND_RATE", rate_sql("r.currency", "r.refund_date"))
 
 
@@ -139,12 +138,27 @@ GROUP BY 1
 """
 
 
-def statements(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Statement]:
-    """The DuckDB statements, in order, with how many times each binds the currency."""
+#: How a step is rebuilt when a build is incremental: ``prelude`` and ``full`` in whole,
+#: ``temp`` recreated for the affected orders only, ``orders``/``dates`` by deleting and
+#: re-inserting the rows of the affected orders / dates.
+Step = tuple[str, int, str]
+
+SCOPES_FULL = {"SCOPE_ORDERS_L": "TRUE", "SCOPE_ORDERS_O": "TRUE", "SCOPE_ORDERS_R": "TRUE",
+               "SCOPE_DATES": "TRUE"}
+SCOPES_INCREMENTAL = {
+    "SCOPE_ORDERS_L": "l.order_key IN (SELECT order_key FROM _affected)",
+    "SCOPE_ORDERS_O": "o.order_key IN (SELECT order_key FROM _affected)",
+    "SCOPE_ORDERS_R": "r.order_key IN (SELECT order_key FROM _affected)",
+    "SCOPE_DATES": "date IN (SELECT date FROM _dates)",
+}
+
+
+def steps(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Step]:
+    """The DuckDB steps in order: (SQL, times it binds the currency, how it is scoped)."""
     grouped = channel_sql("source", "medium", "campaign_name", rules)
     line_facts = LINE_FACTS.replace("GROSS_LINE", _GROSS_LINE).replace("NET_LINE", _NET_LINE)
-    return [(_RATES, 2), (_LINES, 0), (_touched(rules), 0), (_CAMPAIGN_IDS, 0),
-            (_ORDER_FACTS, 2),
-            (_REFUND_FACTS, 1), (ROLLUP_SALES, 0), (rollup_marketing(grouped), 1),
-            (rollup_traffic(grouped), 0), (line_facts, 0), (ROLLUP_PRODUCTS, 0),
-            (ROLLUP_INVENTORY, 1)]
+    return [(_RATES, 2, "prelude"), (_CAMPAIGN_IDS, 0, "prelude"), (_LINES, 0, "temp"),
+            (_touched(rules), 0, "temp"), (_ORDER_FACTS, 2, "orders"),
+            (_REFUND_FACTS, 1, "orders"), (line_facts, 0, "orders"), (ROLLUP_SALES, 0, "dates"),
+            (ROLLUP_PRODUCTS, 0, "dates"), (rollup_marketing(grouped), 1, "full"),
+            (rollup_traffic(grouped), 0, "full"), (ROLLUP_INVENTORY, 1, "full")]

@@ -38,6 +38,7 @@ SELECT date, market, channel, source, campaign, customer_type,
            AS returning_customers,
        sum(untraced_orders) AS untraced_orders, sum(untraced_net_sales) AS untraced_net_sales
 FROM facts
+WHERE SCOPE_DATES
 GROUP BY ALL
 """
 
@@ -127,6 +128,7 @@ SELECT l.order_key, f.order_date AS date, f.market,
        CAST(NET_LINE * f.fx_rate AS DECIMAL(38, 9)) AS net_sales,
        CAST(coalesce(l.unit_cost, 0) * l.quantity * f.fx_rate AS DECIMAL(38, 9)) AS cogs
 FROM order_lines l JOIN order_facts f USING (order_key) JOIN orders o USING (order_key)
+WHERE SCOPE_ORDERS_L
 """
 
 ROLLUP_PRODUCTS = """
@@ -154,6 +156,7 @@ SELECT date, market, product, category,
        sum(gross_sales) AS product_gross_sales, sum(net_sales) AS product_net_sales,
        sum(cogs) AS product_cogs, sum(returns) AS product_returns
 FROM items
+WHERE SCOPE_DATES
 GROUP BY ALL
 """
 
