@@ -15,7 +15,7 @@ from typing import Any
 
 from ondigital_connect.errors import QueryError
 from ondigital_connect.kpi.catalogue import METRICS
-from ondigital_connect.kpi.measures import ROLLUPS, Measure
+from ondigital_connect.kpi.measures import Measure
 from ondigital_connect.kpi.registry import Metric, MetricRegistry
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
@@ -186,8 +186,3 @@ def _part(query: KpiQuery, source: _Source) -> tuple[str, list[Any]]:
     sql = (f"SELECT {', '.join([*dims, *source.aggregates])} FROM {source.table} "
            f"WHERE {' AND '.join(where)}{group}")
     return sql, params
-
-
-def known_dimensions() -> tuple[str, ...]:
-    """Every breakdown any rollup has."""
-    return tuple(dict.fromkeys(d for r in ROLLUPS.values() for d in r.dimensions))
