@@ -13,7 +13,12 @@ OnDigitalError
 │   └── WarehouseUnavailable*
 ├── SyncError
 │   └── SyncAlreadyRunning          a second run of the same stream was refused
-└── QueryError                      a KPI or status query is invalid (maps to HTTP 400)
+├── QueryError                      a KPI or status query is invalid (maps to HTTP 400)
+│   └── LimitExceeded               the request is valid but beyond the plan (403)
+└── AccessError                     who is calling, and may they?
+    ├── AuthenticationError         missing, unknown, revoked key or bad identity token (401)
+    ├── PermissionDenied            authenticated, but not for this connector or tenant (403)
+    └── RequestsExhausted           the plan's requests per minute are used up (429)
 
 (* = also ``Retryable``: repeating the same call later may succeed.)
 Messages name the source/stream and what to fix; they never carry tokens or query strings.
@@ -101,3 +106,29 @@ class SyncAlreadyRunning(SyncError):
 
 class QueryError(OnDigitalError):
     """A query names an unknown table, field or filter, or its values are invalid."""
+
+
+class LimitExceeded(QueryError):
+    """The request is well formed but asks more than the subscription's plan allows."""
+
+
+class AccessError(OnDigitalError):
+    """The caller is not known, not allowed, or has used up its quota."""
+
+
+class AuthenticationError(AccessError):
+    """No valid credential: missing, malformed, unknown or revoked key, or a bad identity token.
+
+    The message never says which of these it was beyond what the caller already knows."""
+
+
+class PermissionDenied(AccessError):
+    """The credential is valid but does not grant this connector (or its subscription lapsed)."""
+
+
+class RequestsExhausted(AccessError):
+    """The plan's requests per minute are used up; ``retry_after`` says when to come back."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
