@@ -15,6 +15,7 @@ from typing import Any
 
 from ondigital_connect.errors import QueryError
 from ondigital_connect.kpi.catalogue import METRICS
+from ondigital_connect.kpi.filters import Where, compile_where, fields_of
 from ondigital_connect.kpi.measures import Measure
 from ondigital_connect.kpi.registry import Metric, MetricRegistry
 
@@ -49,6 +50,8 @@ class KpiQuery:
     dimensions: tuple[str, ...] = ()
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
     grain: str = "day"
+    #: further filters: an AND of OR-groups with any operator (see :mod:`.filters`)
+    where: Where = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +114,9 @@ def _check(query: KpiQuery, registry: MetricRegistry) -> list[Metric]:
         raise QueryError("a breakdown is asked twice")
     for m in metrics:
         m.check_dimensions(query.dimensions)
-        m.check_dimensions(query.filters)  # a filter on a field the metric lacks is refused
-        _check_built(m, (*query.dimensions, *query.filters))
+        filtered = (*query.filters, *fields_of(query.where))
+        m.check_dimensions(filtered)  # a filter on a field the metric lacks is refused
+        _check_built(m, (*query.dimensions, *filtered))
     for name, values in query.filters.items():
         if isinstance(values, str) or not values or len(values) > MAX_FILTER_VALUES:
             raise QueryError(f"filter {name!r} needs a list of 1 to {MAX_FILTER_VALUES} values")
@@ -177,6 +181,11 @@ def _part(query: KpiQuery, source: _Source) -> tuple[str, list[Any]]:
         column = date_column if name == "date" else name
         where.append(f"{column} IN ({', '.join('?' for _ in values)})")
         params += list(values)
+    columns = {f: date_column if f == "date" else f for f in fields_of(query.where)}
+    kinds = {f: "date" if f == "date" else "text" for f in columns}
+    predicates, values = compile_where(query.where, columns, kinds)  # type: ignore[arg-type]
+    where += predicates
+    params += values
     if source.last_day_only:  # a snapshot: the last day of each period, never a sum of days
         bucket = _bucket(query, date_column) if "date" in query.dimensions else "1"
         where.append(f"({bucket}, {date_column}) IN (SELECT {bucket}, max({date_column}) "
