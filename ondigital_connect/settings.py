@@ -27,3 +27,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=5000, ge=1, description="Records per load batch.")
     http_timeout_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=6, ge=1, description="HTTP attempts before giving up.")
+    control_db: Path = Field(
+        default=Path(".odc/control.sqlite3"),
+        description="Control database: tenants, subscriptions, key hashes.",
+    )
+    key_pepper: SecretStr = Field(
+        default=SecretStr("dev-only-key-pepper"),
+        description="Secret key for hashing API keys (HMAC pepper); set it in production.",
+    )
