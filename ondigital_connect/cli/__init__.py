@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ondigital_connect.cli.build_cmd import build
+from ondigital_connect.cli.control_cmd import keys, subscriptions, tenants
 from ondigital_connect.cli.demo_cmd import demo
 from ondigital_connect.cli.kpi_cmd import kpi_dictionary
 from ondigital_connect.cli.kpi_query_cmd import kpi
@@ -26,6 +27,9 @@ cli.add_command(demo)
 cli.add_command(kpi)
 cli.add_command(kpi_dictionary)
 cli.add_command(utm)
+cli.add_command(tenants)
+cli.add_command(subscriptions)
+cli.add_command(keys)
 
 
 def main() -> None:
