@@ -20,6 +20,9 @@ from ondigital_connect.errors import ConfigError
 
 WINDOW_SECONDS = 60
 MAX_BUCKET = 200
+# Float slack, so a retry at exactly ``retry_after`` is not refused by a rounding error; with
+# whole counts it never admits one hit over the limit.
+_SLACK = 1e-9
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rate_hits (
@@ -63,7 +66,7 @@ class SQLiteRateLimiter:
         _check(bucket, limit_per_minute)
         now = self._clock() if now is None else now
         minute = math.floor(now / WINDOW_SECONDS)
-        elapsed = now / WINDOW_SECONDS - minute  # fraction of the current window gone
+        elapsed = (now - minute * WINDOW_SECONDS) / WINDOW_SECONDS  # of this window, gone
         with self._db.transaction(write=True) as conn:
             if minute - 1 > self._pruned_before:
                 conn.execute("DELETE FROM rate_hits WHERE minute < ?", (minute - 1,))
@@ -73,7 +76,7 @@ class SQLiteRateLimiter:
                 (bucket, minute - 1)).fetchall())
             previous, current = counts.get(minute - 1, 0), counts.get(minute, 0)
             used = previous * (1 - elapsed) + current
-            if used + 1 > limit_per_minute:
+            if used + 1 > limit_per_minute + _SLACK:
                 wait = _retry_after(previous, current, elapsed, limit_per_minute)
                 return RateDecision(False, 0, wait)
             conn.execute("INSERT INTO rate_hits VALUES (?, ?, 1) ON CONFLICT (bucket, minute) "
