@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ondigital_connect.control import SQLiteRateLimiter
+from ondigital_connect.control import RateDecision, SQLiteRateLimiter
 from ondigital_connect.errors import ConfigError
 
 T0 = 1_800_000_000.0  # a window start (divisible by 60)
 LIMIT = 20
 PROCESSES = 4
-HITS_PER_PROCESS = 30
+HITS_PER_PROCESS = 500  # enough that the processes overlap for a while
 
 
 @pytest.fixture
@@ -99,6 +100,29 @@ def test_fast_enough(limiter: SQLiteRateLimiter) -> None:
     assert rate > 1000, f"only {rate:.0f} hits/s"
 
 
+def test_hit_waits_for_another_writer_and_sees_its_count(limiter: SQLiteRateLimiter) -> None:
+    """Another process holds the write lock and takes the last slot: the hit must wait for it
+    and then refuse. Reading the count before taking the lock (a check-then-act race) would
+    allow a 21st hit, and a deferred transaction would fail to upgrade, so both are caught."""
+    for _ in range(LIMIT - 1):
+        assert limiter.hit("k", LIMIT, now=T0 + 1).allowed
+    other = sqlite3.connect(limiter.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        decisions: list[RateDecision] = []
+        worker = threading.Thread(
+            target=lambda: decisions.append(limiter.hit("k", LIMIT, now=T0 + 1)))
+        worker.start()
+        worker.join(0.3)
+        assert worker.is_alive()  # waiting on the busy timeout, not failing
+        other.execute("UPDATE rate_hits SET count = count + 1 WHERE bucket = 'k'")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    worker.join(15)
+    assert len(decisions) == 1 and not decisions[0].allowed
+
+
 # --- across processes ---
 
 
@@ -116,33 +140,35 @@ class InMemoryLimiter:
         return True
 
 
-def _hammer(path: str | None, start: mp.synchronize.Event, results: mp.Queue) -> None:
+def _hammer(path: str | None, start: mp.synchronize.Barrier, results: mp.Queue) -> None:
     """Worker: HITS_PER_PROCESS hits on one bucket; reports how many were allowed."""
     limiter = SQLiteRateLimiter(path) if path else InMemoryLimiter()
-    start.wait(30)
-    allowed = 0
+    start.wait(60)  # all workers imported and connected: now they race
+    allowed, began = 0, time.monotonic()
     for i in range(HITS_PER_PROCESS):
-        now = T0 + 1 + i * 0.01
+        now = T0 + 1 + i * 0.001
         if path:
             allowed += limiter.hit("acme:looker", LIMIT, now=now).allowed
         else:
             allowed += limiter.hit("acme:looker", LIMIT, now=now)
-    results.put(allowed)
+    results.put((allowed, began, time.monotonic()))
 
 
 def _run_processes(path: str | None) -> list[int]:
+    """Allowed hits per worker; with SQLite, checks that the workers really ran at once."""
     ctx = mp.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
+    start, results = ctx.Barrier(PROCESSES), ctx.Queue()
     procs = [ctx.Process(target=_hammer, args=(path, start, results))
              for _ in range(PROCESSES)]
     for p in procs:
         p.start()
-    start.set()
-    counts = [results.get(timeout=60) for _ in procs]
     for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
-    return counts
+        p.join(60)  # the results are a few small ints: they never block a worker's exit
+    assert [p.exitcode for p in procs] == [0] * PROCESSES
+    runs = [results.get(timeout=5) for _ in procs]
+    if path:  # (the in-memory twin is too quick to overlap, and overshoots regardless)
+        assert max(r[1] for r in runs) < min(r[2] for r in runs), "the workers never overlapped"
+    return [r[0] for r in runs]
 
 
 def test_limit_holds_across_processes(tmp_path: Path) -> None:
