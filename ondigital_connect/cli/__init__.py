@@ -9,6 +9,7 @@ from ondigital_connect.cli.control_cmd import keys, subscriptions, tenants
 from ondigital_connect.cli.demo_cmd import demo
 from ondigital_connect.cli.kpi_cmd import kpi_dictionary
 from ondigital_connect.cli.kpi_query_cmd import kpi
+from ondigital_connect.cli.serve_cmd import serve
 from ondigital_connect.cli.status_cmd import status
 from ondigital_connect.cli.sync_cmd import sync
 from ondigital_connect.cli.utm_cmd import utm
@@ -30,6 +31,7 @@ cli.add_command(utm)
 cli.add_command(tenants)
 cli.add_command(subscriptions)
 cli.add_command(keys)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""One blueprint per concern: health, connectors (Looker Studio protocol), admin."""
