@@ -69,7 +69,7 @@ def make_env(root: Path, **settings: object) -> Env:
     store = SQLiteControlStore(root / "control.sqlite3", PEPPER)
     store.create_tenant("alpha", "Alpha AB", f"duckdb:///{alpha_db}", "SEK")
     store.create_tenant("beta", "Beta Oy", f"duckdb:///{beta_db}", "EUR")
-    end = dt.date(2026, 12, 31)
+    end = dt.date(2099, 12, 31)
     store.create_subscription("alpha", "control_tower", "pro", end, emails=("ana@alpha.example",))
     store.create_subscription("alpha", "shopify", "starter", end)
     store.create_subscription("alpha", "inventory", "starter", dt.date(2026, 2, 1))  # lapsed
