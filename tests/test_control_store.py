@@ -4,6 +4,8 @@ subscription activity by date and status, e-mail principals, and input validatio
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import multiprocessing as mp
 import sqlite3
 import subprocess
 import sys
@@ -184,6 +186,29 @@ def test_keys_from_many_threads(store: SQLiteControlStore) -> None:
         t.join()
     assert len(made) == 30 and len({k[4:12] for k in made}) == 30
     assert len(store.list_keys("acme")) == 30
+    gc.collect()
+    assert len(store._db._open) == 1  # the threads' connections closed with them
+
+
+def _child_uses_store(store: SQLiteControlStore, raw: str, parent_conn_id: int,
+                      out: mp.Queue) -> None:
+    fresh = id(store._db.get()) != parent_conn_id
+    ok = store.authenticate_key(raw) is not None and store.create_key("acme")[0] != raw
+    out.put(fresh and ok)
+
+
+def test_store_survives_fork(store: SQLiteControlStore) -> None:
+    """A forked worker (gunicorn) opens its own connection instead of reusing the parent's."""
+    raw, _ = store.create_key("acme")
+    assert store.authenticate_key(raw) is not None  # the parent has a live connection
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_child_uses_store,
+                        args=(store, raw, id(store._db.get()), out))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0 and out.get(timeout=5) is True
+    assert store.authenticate_key(raw) is not None and len(store.list_keys()) == 2
 
 
 # --- subscriptions ---
