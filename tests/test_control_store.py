@@ -47,9 +47,6 @@ def _files_bytes(db_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
 
 
-# --- keys ---
-
-
 def test_key_round_trip(store: SQLiteControlStore) -> None:
     raw, info = store.create_key("acme", "looker, anna")
     assert raw.startswith(f"odc_{info.prefix}_")
@@ -295,9 +292,6 @@ def test_unknown_subscription(store: SQLiteControlStore) -> None:
         store.set_subscription_status(42, "paused")
 
 
-# --- e-mail principals ---
-
-
 def test_principal_for_email(store: SQLiteControlStore) -> None:
     looker = store.create_subscription("acme", "looker", "pro", TODAY,
                                        [" Anna@Acme.example ", "ben@acme.example"])
@@ -397,5 +391,4 @@ def test_control_package_does_not_import_flask() -> None:
             "sys.exit(1 if 'flask' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
     # The check can fail: importing flask first is seen.
-    code_with = "import flask; " + code
-    assert subprocess.run([sys.executable, "-c", code_with], check=False).returncode == 1
+    assert subprocess.run([sys.executable, "-c", f"import flask; {code}"]).returncode == 1
