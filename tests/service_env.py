@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +87,11 @@ def make_env(root: Path, **settings: object) -> Env:
 
 
 def app_for(env: Env, **kw: object):  # noqa: ANN201 - a Flask app
-    """The app over ``env`` with the test's fixed date."""
-    return create_app(env.settings, today=lambda: TODAY, **kw)  # type: ignore[arg-type]
+    """The app over ``env`` with the test's fixed date and rate-limit counts of its own (so
+    one test's requests never use up another's minute)."""
+    settings = env.settings.model_copy(
+        update={"rate_limit_db": env.root / f"ratelimit-{uuid.uuid4().hex[:8]}.sqlite3"})
+    return create_app(settings, today=lambda: TODAY, **kw)  # type: ignore[arg-type]
 
 
 def auth(key: str) -> dict[str, str]:
