@@ -23,7 +23,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, [*args, "--control-db", str(db)])
+    return CliRunner().invoke(cli, [*args, "--control-db", str(db)], env={"COLUMNS": "160"})
 
 
 def _tenant(db: Path) -> None:
@@ -90,13 +90,13 @@ def test_tenants_and_subscriptions(db: Path) -> None:
     _tenant(db)
     listed = run(db, "tenants", "list")
     assert "acme" in listed.output and "EUR" in listed.output
-    created = run(db, "subscriptions", "create", "--tenant", "acme", "--connector", "looker",
+    created = run(db, "subscriptions", "create", "--tenant", "acme", "--connector", "control_tower",
                   "--plan", "pro", "--period-end", "2099-12-31",
                   "--email", "Anna@Acme.example", "--email", "ben@acme.example")
     assert created.exit_code == 0, created.output
     assert "created subscription 1" in created.output
     subs = run(db, "subscriptions", "list", "--tenant", "acme")
-    assert "looker" in subs.output and "active" in subs.output
+    assert "control_tower" in subs.output and "active" in subs.output
     assert "anna@acme.example" in subs.output
     renewed = run(db, "subscriptions", "renew", "1", "--period-end", "2100-01-31")
     assert renewed.exit_code == 0 and "2100-01-31" in renewed.output
@@ -107,7 +107,7 @@ def test_tenants_and_subscriptions(db: Path) -> None:
 
 def test_expired_subscription_listed_as_expired(db: Path) -> None:
     _tenant(db)
-    run(db, "subscriptions", "create", "--tenant", "acme", "--connector", "looker",
+    run(db, "subscriptions", "create", "--tenant", "acme", "--connector", "control_tower",
         "--plan", "starter", "--period-end", "2001-01-31")
     assert "expired" in run(db, "subscriptions", "list").output
 
@@ -115,11 +115,11 @@ def test_expired_subscription_listed_as_expired(db: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (("tenants", "create", "Bad Id", "--name", "x", "--warehouse", "duckdb:///x.duckdb",
       "--currency", "EUR"), "tenant id must be"),
-    (("subscriptions", "create", "--tenant", "nope", "--connector", "looker", "--plan", "pro",
+    (("subscriptions", "create", "--tenant", "nope", "--connector", "control_tower", "--plan", "pro",
       "--period-end", "2099-01-01"), "unknown tenant 'nope'"),
-    (("subscriptions", "create", "--tenant", "acme", "--connector", "looker", "--plan", "gold",
+    (("subscriptions", "create", "--tenant", "acme", "--connector", "control_tower", "--plan", "gold",
       "--period-end", "2099-01-01"), "'gold' is not one of"),
-    (("subscriptions", "create", "--tenant", "acme", "--connector", "looker", "--plan", "pro",
+    (("subscriptions", "create", "--tenant", "acme", "--connector", "control_tower", "--plan", "pro",
       "--period-end", "31/12/2099"), "does not match the format"),
     (("subscriptions", "revoke", "9"), "no subscription 9"),
     (("keys", "create", "--tenant", "nope"), "unknown tenant 'nope'"),

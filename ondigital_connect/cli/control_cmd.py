@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ondigital_connect.connectors import CONNECTORS
 from ondigital_connect.control.plans import PLANS
 from ondigital_connect.errors import OnDigitalError
 from ondigital_connect.settings import Settings
@@ -104,7 +105,8 @@ def subscriptions() -> None:
 
 @subscriptions.command("create")
 @click.option("--tenant", "tenant_id", required=True, help="Tenant id.")
-@click.option("--connector", required=True, help="Connector name, e.g. looker-studio.")
+@click.option("--connector", required=True, type=click.Choice(sorted(CONNECTORS)),
+              help="The connector the subscription pays for.")
 @click.option("--plan", "plan_name", required=True, type=click.Choice(list(PLANS)),
               help="Plan (limits on days, rows and requests per minute).")
 @click.option("--period-end", required=True, type=click.DateTime(["%Y-%m-%d"]),
