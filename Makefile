@@ -17,7 +17,7 @@ $(PY):
 venv: $(PY) ## Create .venv and install the project with its dev extra
 
 demo: $(PY) ## Simulated shop -> sandbox -> real Shopify client -> DuckDB -> KPI summary
-	$(VENV)/bin/ondigital-connect demo
+	$(VENV)/bin/ondigital-connect demo --serve
 
 test: $(PY) ## Lint, then the whole test suite (offline, loopback only)
 	$(VENV)/bin/ruff check .

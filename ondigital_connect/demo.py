@@ -73,11 +73,13 @@ def run_demo(
     *, orders: int, warehouse_path: Path, seed: int = 7,
     progress: Callable[[SyncRun], None] | None = None, lock_dir: Path | None = None,
 ) -> tuple[list[SyncRun], list[MarketSummary], tuple[dt.date, dt.date]]:
-    """Simulate, serve, sync every Shopify stream into DuckDB and summarise the last 30 days."""
+    """Simulate, serve, sync every Shopify stream into DuckDB, build the KPI rollups and
+    summarise the last 30 days."""
     from ondigital_connect.sandbox import ShopifySandbox
     from ondigital_connect.simulate import SimulatedBusiness
     from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
     from ondigital_connect.sync import SyncEngine
+    from ondigital_connect.transforms import build
     from ondigital_connect.warehouse import DuckDBWarehouse
 
     zone = ZoneInfo("Europe/Stockholm")
@@ -94,6 +96,7 @@ def run_demo(
             engine = SyncEngine(wh, tenant="demo", progress=progress,
                                 lock_dir=lock_dir or warehouse_path.parent / ".locks")
             runs = [engine.run(source, stream) for stream in SHOPIFY_STREAMS]
+            build(wh, reporting_currency=business.shop_currency)
             window = (end - dt.timedelta(days=29), end)
             summary = market_summary(wh, *window)
         finally:
