@@ -15,15 +15,25 @@ The shop sells in SEK with prices including 25 % VAT and reports in SEK.
 - Every line's unit cost is 10 in its own currency (C's: 10 EUR = 115.00 SEK).
 - Ads on 2026-02-01: google_ads "Brand Search" 100.00 SEK, 1,000 impressions, 50 clicks,
   3 conversions worth 300.00; meta_ads "Spring Sale" 10.00 EUR (115.00 SEK), 2,000
-  impressions, 20 clicks, 1 conversion worth 20.00 EUR (230.00 SEK).
+  impressions, 20 clicks, 1 conversion worth 20.00 EUR (230.00 SEK). On 2026-03-02 the
+  google_ads account runs "NO Brand": 40.00 SEK, 400 impressions, 8 clicks. The google_ads
+  account is 123-456-7890, the meta_ads one act_9 (AD_MARKETS maps the first to SE and
+  campaigns NO_* to NO: Brand Search SE, NO Brand NO, Spring Sale unmapped).
 - G: c3's first order, 2026-03-05, no trace, two categories: Bags 1 x 100.00 (VAT 20.00 -> net
   80.00) and Shoes 2 x 50.00 (VAT 20.00 -> net 80.00): one order, counted once in each category.
 - H: a guest, 2026-04-02, google / cpc with utm_campaign " C1 ", the id of the google_ads
   campaign "Brand Search": 1 x 200.00, VAT 40.00 -> net 160.00, in campaign brand_search.
 - Stock snapshots (unit cost BAG-1 40.00, SHOE-1 30.00): 2026-03-01 10 bags and 5 shoes
   (550.00); 2026-03-31 8 bags and 5 shoes (470.00).
-- Web sessions: 2026-02-01 SE google / cpc "brand search" 60 (30 engaged), SE (direct) /
-  (none) 40 (10 engaged); 2026-02-10 NO newsletter / email 20 (15 engaged).
+- Web sessions: 2026-02-01 SE google / cpc "brand search" 60 (30 engaged, 45 users of which
+  30 new), SE (direct) / (none) 40 (10 engaged, 32 users, 12 new); 2026-02-10 NO newsletter /
+  email 20 (15 engaged, 18 users, 3 new).
+- CRM leads (the shop's time zone is Europe/Stockholm, UTC+1 in winter):
+  L1 2026-02-01 10:00 UTC, google / cpc "Brand Search", open.
+  L2 2026-02-01 23:30 UTC = 2026-02-02 00:30 in Stockholm, facebook / paid_social "Spring
+  Sale", won, 100.00 EUR at the rate of 2026-02-02 (12.0) = 1,200.00 SEK.
+  L3 2026-02-10 09:00 UTC, no UTMs (Direct), won, 500.00 SEK.
+  L4 2026-02-28 23:30 UTC = 2026-03-01 in Stockholm, google / cpc "NO Brand", lost.
 """
 
 from __future__ import annotations
@@ -34,10 +44,22 @@ from typing import Any
 
 from ondigital_connect.models.canonical import AdInsight, FxRate, InventoryLevel, WebTraffic
 from ondigital_connect.models.tables import get_table
+from ondigital_connect.transforms.ad_markets import AdMarkets, CampaignMarket
 from ondigital_connect.warehouse import DuckDBWarehouse
 
 UTC = dt.UTC
 D = Decimal
+GOOGLE_ACCOUNT, META_ACCOUNT = "123-456-7890", "act_9"
+#: the tenant's ad-markets mapping for this shop (as ad_markets_from_toml reads AD_MARKETS_TOML)
+AD_MARKETS_TOML = """
+[ad_markets.accounts]
+"123-456-7890" = "SE"
+
+[[ad_markets.campaigns]]
+pattern = "NO_*"
+market = "NO"
+"""
+AD_MARKETS = AdMarkets((("123-456-7890", "SE"),), (CampaignMarket("NO_*", "NO"),))
 
 
 def order(key: str, day: str, currency: str = "SEK", **kw: Any) -> dict[str, Any]:
@@ -110,17 +132,41 @@ def load_shop(warehouse: DuckDBWarehouse) -> DuckDBWarehouse:
             _stock("2026-03-31", "P-SHOE", "SHOE-1", 5, "30")])
         warehouse._insert_models("ad_insights", [
             _ad("google_ads", "SEK", "c1", "Brand Search", "100.00", 1000, 50, "3", "300.00"),
-            _ad("meta_ads", "EUR", "c2", "Spring Sale", "10.00", 2000, 20, "1", "20.00")])
+            _ad("meta_ads", "EUR", "c2", "Spring Sale", "10.00", 2000, 20, "1", "20.00"),
+            _ad("google_ads", "SEK", "c3", "NO Brand", "40.00", 400, 8, "0", "0",
+                day=dt.date(2026, 3, 2))])
         warehouse._insert_models("web_traffic", [
-            _visit("2026-02-01", "SE", "google", "cpc", "brand search", 60, 30),
-            _visit("2026-02-01", "SE", "(direct)", "(none)", "(not set)", 40, 10),
-            _visit("2026-02-10", "NO", "newsletter", "email", "feb", 20, 15)])
+            _visit("2026-02-01", "SE", "google", "cpc", "brand search", 60, 30, 45, 30),
+            _visit("2026-02-01", "SE", "(direct)", "(none)", "(not set)", 40, 10, 32, 12),
+            _visit("2026-02-10", "NO", "newsletter", "email", "feb", 20, 15, 18, 3)])
+        warehouse.merge_entities(get_table("leads"), {"leads": [
+            lead("L1", "2026-02-01T10:00", "google", "cpc", "Brand Search"),
+            lead("L2", "2026-02-01T23:30", "facebook", "paid_social", "Spring Sale",
+                 won="2026-02-15T10:00", value="100.00", currency="EUR"),
+            lead("L3", "2026-02-10T09:00", won="2026-02-12T10:00", value="500.00",
+                 currency="SEK"),
+            lead("L4", "2026-02-28T23:30", "google", "cpc", "NO Brand",
+                 lost_at=dt.datetime(2026, 3, 9, tzinfo=UTC))]}, run_id="r")
     return warehouse
 
 
+def lead(key: str, created: str, source: str | None = None, medium: str | None = None,
+         campaign: str | None = None, won: str | None = None, value: str | None = None,
+         currency: str | None = None, **kw: Any) -> dict[str, Any]:
+    """A CRM lead created at ``created`` (UTC), won at ``won`` when given."""
+    at = dt.datetime.fromisoformat(f"{created}+00:00")
+    won_at = dt.datetime.fromisoformat(f"{won}+00:00") if won else None
+    return {"source": "crm", "account_id": "crm1", "lead_key": key, "created_at": at,
+            "updated_at": won_at or at, "utm_source": source, "utm_medium": medium,
+            "utm_campaign": campaign, "won_at": won_at,
+            "value": D(value) if value is not None else None, "currency": currency, **kw}
+
+
 def _ad(platform: str, currency: str, campaign_id: str, name: str, spend: str, impressions: int,
-        clicks: int, conversions: str, value: str) -> AdInsight:
-    return AdInsight(source=platform, account_id="acc", date=dt.date(2026, 2, 1),
+        clicks: int, conversions: str, value: str, day: dt.date = dt.date(2026, 2, 1)
+        ) -> AdInsight:
+    account = GOOGLE_ACCOUNT if platform == "google_ads" else META_ACCOUNT
+    return AdInsight(source=platform, account_id=account, date=day,
                      account_timezone="Europe/Stockholm", currency=currency,
                      campaign_id=campaign_id, campaign_name=name, ad_group_id="g", ad_id="a",
                      spend=D(spend), impressions=impressions, clicks=clicks,
@@ -128,12 +174,12 @@ def _ad(platform: str, currency: str, campaign_id: str, name: str, spend: str, i
 
 
 def _visit(day: str, country: str, source: str, medium: str, campaign: str, sessions: int,
-           engaged: int) -> WebTraffic:
+           engaged: int, users: int, new_users: int) -> WebTraffic:
     return WebTraffic(source="ga4", account_id="p1", date=dt.date.fromisoformat(day),
                       property_timezone="Europe/Stockholm", session_source=source,
                       session_medium=medium, campaign=campaign, device="desktop",
                       country_code=country, sessions=sessions, engaged_sessions=engaged,
-                      new_users=0, total_users=sessions, key_events=D(0), transactions=0,
+                      new_users=new_users, total_users=users, key_events=D(0), transactions=0,
                       purchase_revenue=D(0), currency="SEK")
 
 

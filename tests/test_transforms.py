@@ -8,9 +8,11 @@ from decimal import Decimal
 import pytest
 
 from ondigital_connect.errors import ConfigError
-from ondigital_connect.transforms import build
+from ondigital_connect.models.tables import get_table
+from ondigital_connect.transforms import build, runner
 from ondigital_connect.warehouse import DuckDBWarehouse
-from tests.kpi_shop import load_shop
+from tests.defects import SOUND_OR_DEFECT, expect
+from tests.kpi_shop import AD_MARKETS, lead, load_shop
 
 D = Decimal
 
@@ -52,10 +54,13 @@ def test_a_missing_rate_leaves_amounts_null_and_is_counted(shop: DuckDBWarehouse
 
 
 def test_rebuilding_is_idempotent(shop: DuckDBWarehouse) -> None:
-    build(shop, reporting_currency="SEK")
-    first = sorted(shop.fetch("SELECT * FROM order_facts"))
-    build(shop, reporting_currency="SEK")
-    assert sorted(shop.fetch("SELECT * FROM order_facts")) == first
+    assert build(shop, reporting_currency="SEK", markets=AD_MARKETS).mode == "full"
+    first = snapshot(shop)
+    assert all(first.values()), "every table has rows"
+    assert build(shop, reporting_currency="SEK", markets=AD_MARKETS).mode == "incremental"
+    assert snapshot(shop) == first
+    assert build(shop, reporting_currency="SEK", markets=AD_MARKETS, full=True).mode == "full"
+    assert snapshot(shop) == first
 
 
 def test_the_reporting_currency_is_checked(shop: DuckDBWarehouse) -> None:
@@ -101,7 +106,8 @@ def test_cli_build_takes_the_tenants_channel_rules(shop: DuckDBWarehouse, tmp_pa
 
 
 TABLES = ("order_facts", "refund_facts", "line_facts", "rollup_sales", "rollup_products",
-          "rollup_marketing", "rollup_traffic", "rollup_inventory")
+          "rollup_marketing", "rollup_traffic", "rollup_inventory", "lead_facts",
+          "rollup_leads")
 
 
 def snapshot(wh: DuckDBWarehouse) -> dict[str, list]:
@@ -128,7 +134,6 @@ def test_an_incremental_build_equals_a_full_one(shop: DuckDBWarehouse) -> None:
     refund_line = {"source": "shopify", "account_id": "s", "refund_line_key": "R2-1",
                    "refund_key": "R2", "order_key": "B", "line_key": "B-1", "quantity": 1,
                    "subtotal": D("100"), "tax": D("20"), "currency": "SEK"}
-    from ondigital_connect.models.tables import get_table
     with shop.transaction():
         shop.merge_entities(get_table("orders"), {
             "orders": changed,
@@ -154,3 +159,69 @@ def test_a_changed_currency_or_rule_set_rebuilds_in_whole(shop: DuckDBWarehouse)
     assert build(shop, reporting_currency="EUR").mode == "full"
     rules = with_overrides([Rule("Newsletter", medium="email")])
     assert build(shop, reporting_currency="EUR", rules=rules).mode == "full"
+
+
+def lead_rows(wh: DuckDBWarehouse) -> list[tuple]:
+    return wh.fetch("SELECT date, market, channel, campaign, leads, won_leads, won_value "
+                    "FROM rollup_leads ORDER BY ALL")
+
+
+def only_new_lead_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect: an incremental build forgets the date a changed lead had before."""
+    monkeypatch.setattr(runner, "_LEAD_DATES", runner._LEAD_DATES.replace(
+        "SELECT date FROM lead_facts WHERE", "SELECT date FROM lead_facts WHERE false AND"))
+
+
+@SOUND_OR_DEFECT
+def test_an_incremental_build_of_leads_equals_a_full_one(
+    defect: bool, shop: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if defect:
+        only_new_lead_dates(monkeypatch)
+    build(shop, reporting_currency="SEK", markets=AD_MARKETS)
+    assert lead_rows(shop)[-1] == (dt.date(2026, 3, 1), "NO", "Paid Search", "no_brand", 1, 0,
+                                   D(0))
+    with shop.transaction():
+        shop.merge_entities(get_table("leads"), {"leads": [
+            # L1 is won on Mar 2 for 300.00 SEK; L4 turns out to be from Feb 27 (Stockholm)
+            lead("L1", "2026-02-01T10:00", "google", "cpc", "Brand Search",
+                 won="2026-03-02T10:00", value="300.00", currency="SEK"),
+            lead("L4", "2026-02-27T12:00", "google", "cpc", "NO Brand",
+                 lost_at=dt.datetime(2026, 3, 9, tzinfo=dt.UTC),
+                 updated_at=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)),
+            # a new lead in EUR on Mar 2: 50.00 EUR at the latest rate (12.0) = 600.00 SEK
+            lead("L5", "2026-03-02T08:00", "facebook", "paid_social", "Spring Sale",
+                 won="2026-03-03T08:00", value="50.00", currency="EUR")]}, run_id="r2")
+    assert build(shop, reporting_currency="SEK", markets=AD_MARKETS).mode == "incremental"
+    incremental = snapshot(shop)
+    build(shop, reporting_currency="SEK", markets=AD_MARKETS, full=True)
+
+    def check() -> None:
+        assert incremental == snapshot(shop)
+        assert lead_rows(shop) == [
+            (dt.date(2026, 2, 1), "SE", "Paid Search", "brand_search", 1, 1, D("300")),
+            (dt.date(2026, 2, 2), None, "Paid Social", "spring_sale", 1, 1, D("1200")),
+            (dt.date(2026, 2, 10), None, "Direct", "(not set)", 1, 1, D("500")),
+            (dt.date(2026, 2, 27), "NO", "Paid Search", "no_brand", 1, 0, D(0)),
+            (dt.date(2026, 3, 2), None, "Paid Social", "spring_sale", 1, 1, D("600"))]
+    expect(defect, check)
+
+
+@SOUND_OR_DEFECT
+def test_a_changed_ad_markets_mapping_rebuilds_in_whole(
+    defect: bool, shop: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ondigital_connect.transforms.ad_markets import AdMarkets
+
+    if defect:  # the mapping is left out of the build's keys
+        monkeypatch.setattr(runner, "markets_key", lambda markets: "same")
+    build(shop, reporting_currency="SEK", markets=AD_MARKETS)
+    # the NO_* pattern goes: NO Brand (spend and lead L4) falls back to its account's SE
+    stats = build(shop, reporting_currency="SEK", markets=AdMarkets(AD_MARKETS.accounts))
+
+    def check() -> None:
+        assert stats.mode == "full"
+        markets = "SELECT campaign, market FROM {} WHERE campaign = 'no_brand'"
+        assert shop.fetch(markets.format("rollup_marketing")) == [("no_brand", "SE")]
+        assert shop.fetch(markets.format("rollup_leads")) == [("no_brand", "SE")]
+    expect(defect, check)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule, channel_sql, touch_sql
+from ondigital_connect.transforms import leads
 from ondigital_connect.transforms.rollups import (
     LINE_FACTS,
     ROLLUP_INVENTORY,
@@ -139,17 +140,20 @@ GROUP BY 1
 
 
 #: How a step is rebuilt when a build is incremental: ``prelude`` and ``full`` in whole,
-#: ``temp`` recreated for the affected orders only, ``orders``/``dates`` by deleting and
-#: re-inserting the rows of the affected orders / dates.
+#: ``temp`` recreated for the affected orders only, ``orders``/``dates`` (``leads``/
+#: ``lead_dates``) by deleting and re-inserting the rows of the affected orders / dates
+#: (leads / their dates).
 Step = tuple[str, int, str]
 
 SCOPES_FULL = {"SCOPE_ORDERS_L": "TRUE", "SCOPE_ORDERS_O": "TRUE", "SCOPE_ORDERS_R": "TRUE",
-               "SCOPE_DATES": "TRUE"}
+               "SCOPE_DATES": "TRUE", "SCOPE_LEADS": "TRUE", "SCOPE_LEAD_DATES": "TRUE"}
 SCOPES_INCREMENTAL = {
     "SCOPE_ORDERS_L": "l.order_key IN (SELECT order_key FROM _affected)",
     "SCOPE_ORDERS_O": "o.order_key IN (SELECT order_key FROM _affected)",
     "SCOPE_ORDERS_R": "r.order_key IN (SELECT order_key FROM _affected)",
     "SCOPE_DATES": "date IN (SELECT date FROM _dates)",
+    "SCOPE_LEADS": "l.lead_key IN (SELECT lead_key FROM _affected_leads)",
+    "SCOPE_LEAD_DATES": "date IN (SELECT date FROM _lead_dates)",
 }
 
 
@@ -157,8 +161,10 @@ def steps(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Step]:
     """The DuckDB steps in order: (SQL, times it binds the currency, how it is scoped)."""
     grouped = channel_sql("source", "medium", "campaign_name", rules)
     line_facts = LINE_FACTS.replace("GROSS_LINE", _GROSS_LINE).replace("NET_LINE", _NET_LINE)
-    return [(_RATES, 2, "prelude"), (_CAMPAIGN_IDS, 0, "prelude"), (_LINES, 0, "temp"),
-            (_touched(rules), 0, "temp"), (_ORDER_FACTS, 2, "orders"),
+    return [(_RATES, 2, "prelude"), (_CAMPAIGN_IDS, 0, "prelude"), (leads.ZONE, 0, "prelude"),
+            (leads.CAMPAIGN_MARKETS, 0, "prelude"),
+            (_LINES, 0, "temp"), (_touched(rules), 0, "temp"), (_ORDER_FACTS, 2, "orders"),
             (_REFUND_FACTS, 1, "orders"), (line_facts, 0, "orders"), (ROLLUP_SALES, 0, "dates"),
             (ROLLUP_PRODUCTS, 0, "dates"), (rollup_marketing(grouped), 1, "full"),
-            (rollup_traffic(grouped), 0, "full"), (ROLLUP_INVENTORY, 1, "full")]
+            (rollup_traffic(grouped), 0, "full"), (ROLLUP_INVENTORY, 1, "full"),
+            (leads.lead_facts(rules), 1, "leads"), (leads.ROLLUP_LEADS, 0, "lead_dates")]

@@ -10,6 +10,7 @@ any other grain.
 from __future__ import annotations
 
 from ondigital_connect.kpi.channels import UNTRACED
+from ondigital_connect.transforms.ad_markets import market_sql
 
 _UNTRACED = ", ".join(f"'{c}'" for c in UNTRACED)  # constant channel names, no user input
 
@@ -72,16 +73,17 @@ def rate_sql(currency: str, day: str) -> str:
 def rollup_marketing(channel_case: str) -> str:
     """Ad spend and delivery by day; ``channel_case`` groups (source, medium, campaign).
 
-    Ad accounts carry no market, so spend has none (NULL) until campaigns are mapped to
-    markets; the platform decides source and medium, the campaign name can make it Paid
-    Shopping or Cross-network as the channel rules say.
+    The platform decides source and medium, the campaign name can make it Paid Shopping or
+    Cross-network as the channel rules say. Ad accounts carry no market: the tenant's mapping
+    (:mod:`.ad_markets`) places a campaign by pattern, else by its account; unmapped spend
+    keeps a NULL market.
     """
     pairs = " ".join(f"WHEN '{k}' THEN '{v[0]}'" for k, v in AD_PLATFORMS.items())
     mediums = " ".join(f"WHEN '{k}' THEN '{v[1]}'" for k, v in AD_PLATFORMS.items())
     return f"""
 CREATE OR REPLACE TABLE rollup_marketing AS
 WITH ads AS (
-    SELECT a.date, CAST(NULL AS VARCHAR) AS market,
+    SELECT a.date, a.account_id,
            CASE a.source {pairs} ELSE lower(a.source) END AS source,
            CASE a.source {mediums} ELSE 'paid' END AS medium,
            lower(trim(coalesce(a.campaign_name, ''))) AS campaign_name,
@@ -89,31 +91,39 @@ WITH ads AS (
            a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value,
            {rate_sql('a.currency', 'a.date')} AS rate
     FROM ad_insights a LEFT JOIN _campaign_ids ci ON ci.id = lower(trim(a.campaign_id))
+), placed AS (
+    SELECT *, {market_sql('ads.campaign', 'ads.account_id')} AS market FROM ads
 )
 SELECT date, market, {channel_case} AS channel, source, campaign,
        CAST(sum(spend * rate) AS DECIMAL(38, 9)) AS spend,
        sum(impressions) AS impressions, sum(clicks) AS clicks,
        sum(conversions) AS platform_conversions,
        CAST(sum(conversion_value * rate) AS DECIMAL(38, 9)) AS platform_conversion_value
-FROM ads
+FROM placed
 GROUP BY ALL
 """
 
 
 def rollup_traffic(channel_case: str) -> str:
-    """Web analytics sessions by day, market (the session's country) and channel."""
+    """Web analytics sessions by day, market (the session's country) and channel.
+
+    ``new_users`` adds up (a user is new once). ``user_days`` sums GA4's users of each source
+    row (day x source/medium x campaign x device x country): distinct users of a period
+    cannot be recounted from such rows, so it is a sum by its own definition, not Users.
+    """
     return f"""
 CREATE OR REPLACE TABLE rollup_traffic AS
 WITH visits AS (
     SELECT date, upper(country_code) AS market,
            lower(trim(session_source)) AS source, lower(trim(session_medium)) AS medium,
            lower(trim(campaign)) AS campaign_name, {campaign_key('campaign')} AS campaign,
-           sessions, engaged_sessions, transactions
+           sessions, engaged_sessions, transactions, new_users, total_users
     FROM web_traffic
 )
 SELECT date, market, {channel_case} AS channel, source, campaign,
        sum(sessions) AS sessions, sum(engaged_sessions) AS engaged_sessions,
-       sum(transactions) AS transactions
+       sum(transactions) AS transactions, sum(new_users) AS new_users,
+       sum(total_users) AS user_days
 FROM visits
 GROUP BY ALL
 """
