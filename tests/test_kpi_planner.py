@@ -112,10 +112,10 @@ def test_filters_are_bound_values(shop: DuckDBWarehouse) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"metrics": ("users",)}, "cannot be recounted"),
-    ({"metrics": ("cpl",)}, "leads are not synced yet"),
-    ({"metrics": ("cos",), "dimensions": ("market",)}, "no market until campaigns are mapped"),
-    ({"metrics": ("revenue", "cos"), "filters": {"market": ["SE"]}}, "no market"),
+    ({"metrics": ("users",)}, "cannot be recounted from daily web analytics rows"),
+    ({"metrics": ("sessions", "users"), "dimensions": ("channel",)}, "ask for new_users"),
+    ({"metrics": ("cpl",), "dimensions": ("customer_type",)}, "cannot be broken down by"),
+    ({"metrics": ("leads",), "filters": {"customer_type": ["new"]}}, "cannot be broken down by"),
     ({"metrics": ("revenue",), "dimensions": ("category",)}, "cannot be broken down by"),
     ({"metrics": ("revenue",), "dimensions": ("market; DROP TABLE orders",)},
      "cannot be broken down by"),
@@ -163,8 +163,8 @@ def test_cli_prints_kpis_as_table_csv_and_json(shop: DuckDBWarehouse) -> None:
                                         "--compare-to", "2026-01-31", "--by", "", "--format",
                                         "csv"])
     assert compared.output.splitlines()[1] == "162,4,40.5,180,1,180", compared.output
-    bad = CliRunner().invoke(cli, [*base, "--metrics", "cpl"])
-    assert bad.exit_code == 1 and "not synced yet" in bad.output
+    bad = CliRunner().invoke(cli, [*base, "--metrics", "users"])
+    assert bad.exit_code == 1 and "cannot be recounted" in bad.output
 
 
 MAR_1, MAR_31 = dt.date(2026, 3, 1), dt.date(2026, 3, 31)

@@ -1,5 +1,8 @@
 """Property: what the planner reads from the rollups equals the KPIs worked out in Python
-straight from the synced canonical tables, for random ranges, breakdowns and filters."""
+straight from the synced canonical tables, for random ranges, breakdowns and filters.
+
+Besides the simulated shop's orders, the warehouse holds seeded ad insights and CRM leads (in
+SEK and EUR) and a tenant ad-markets mapping, worked out by hand in ``tests/property_ads.py``."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ondigital_connect.demo import run_demo
 from ondigital_connect.kpi.channels import channel_of, touch_of
 from ondigital_connect.transforms import build
 from ondigital_connect.warehouse import DuckDBWarehouse
+from tests import property_ads
 
 METRICS = ("revenue", "orders", "units_sold", "returns", "new_customers",
            "returning_customers")
@@ -38,8 +42,12 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Synced:
     folder: Path = tmp_path_factory.mktemp("kpi-property")
     run_demo(orders=1500, warehouse_path=folder / "shop.duckdb", lock_dir=folder / "locks")
     wh = DuckDBWarehouse(folder / "shop.duckdb")
-    build(wh, reporting_currency="SEK")  # the simulated shop sells in SEK: no conversion
-    return Synced(wh, _facts_by_hand(wh))
+    property_ads.load(wh)
+    # the simulated shop sells in SEK: no conversion; ads and leads come in SEK and EUR
+    build(wh, reporting_currency="SEK", markets=property_ads.MARKETS)
+    facts = _facts_by_hand(wh)
+    facts.update(property_ads.by_hand(wh))
+    return Synced(wh, facts)
 
 
 def _rows(wh: DuckDBWarehouse, sql: str) -> list[dict]:
@@ -142,3 +150,33 @@ def test_rollups_equal_kpis_from_the_raw_tables(synced: Synced, start: int, leng
         assert (g["orders"], g["revenue"], g["units_sold"], g["returns"], g["new_customers"],
                 g["returning_customers"]) == (e["orders"], e["net"], e["units"], e["returns"],
                                               e["new"], len(e["returning"])), key
+
+
+BLENDED = ("revenue", "marketing_cost", "clicks", "leads", "won_leads", "won_value")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.integers(0, 120), length=st.integers(0, 120),
+       by=st.lists(st.sampled_from(["market", "channel"]), unique=True, max_size=2),
+       markets=st.one_of(st.none(), st.lists(st.sampled_from(["SE", "NO", "DK", "FI"]),
+                                             min_size=1, unique=True)))
+def test_spend_and_leads_by_market_equal_the_raw_tables(
+    synced: Synced, start: int, length: int, by: list[str], markets: list[str] | None,
+) -> None:
+    wh, facts = synced.wh, synced.facts
+    date_from = min(f["date"] for f in facts["orders"].values()) + dt.timedelta(days=start)
+    date_to = date_from + dt.timedelta(days=length)
+    frame = ondigital_connect.kpis(wh, BLENDED, by=by, date_from=date_from, date_to=date_to,
+                                   filters={"market": markets} if markets else None)
+    got = {tuple(row[d] for d in by): tuple(row[m] for m in BLENDED)
+           for row in frame.to_dict(orient="records")}
+    sales = _expected(facts, date_from, date_to, tuple(by), markets)
+    rest = property_ads.expected(facts, date_from, date_to, tuple(by), markets)
+    keys = sales.keys() | rest.keys() | ({()} if not by else set())
+    zero = dict.fromkeys(BLENDED[1:], Decimal(0))
+    assert got == {k: (sales[k]["net"] if k in sales else 0,
+                       *(rest.get(k, zero)[m] for m in BLENDED[1:])) for k in keys}
+    if by == ["market"] and markets is None:  # nothing lost, nothing spread: it adds up
+        assert sum(v[1] for v in got.values()) == property_ads.total_spend(
+            facts, date_from, date_to)

@@ -7,6 +7,8 @@ from ondigital_connect.kpi.registry import Metric, MetricRegistry, metric
 NET = "Net sales: ex VAT, ex shipping; returns on the refund date."
 _RATIO = ("A ratio: computed from the summed parts after grouping, never averaged over days "
           "or rows.")
+_BY_MARKET = ("By market, spend the tenant's ad-markets mapping does not place shows in a row "
+              "with an empty market, never dropped or spread over the markets.")
 
 _SALES: tuple[Metric, ...] = (
     metric("revenue", "Revenue", "net_sales", "currency",
@@ -59,14 +61,16 @@ _SALES: tuple[Metric, ...] = (
 _COST: tuple[Metric, ...] = (
     metric("marketing_cost", "Marketing cost", "spend", "currency",
            "Ad spend on all platforms, in the reporting currency.", better="lower",
-           group="Marketing", trap="Converted at each day's rate, not at today's."),
+           group="Marketing", trap="Converted at each day's rate, not at today's. Ad "
+           "platforms report no market: a campaign's market comes from the tenant's mapping "
+           "(campaign name pattern, else ad account). " + _BY_MARKET),
     metric("cogs", "COGS", "cogs", "currency", "Cost of the goods sold less returned goods.",
            better="lower", group="Profit",
            trap="Unit cost is the one synced with the order, not today's."),
     metric("cos", "COS", "spend / net_sales", "percent",
            "Cost of sale: marketing cost as a share of net sales (1 / ROAS).", basis=NET,
            better="lower", group="Marketing", trap=_RATIO + " Blended: all spend over all "
-           "net sales in the slice, not platform-attributed revenue."),
+           "net sales in the slice, not platform-attributed revenue. " + _BY_MARKET),
     metric("roas", "ROAS", "net_sales / spend", "ratio",
            "Net sales per unit of marketing cost.", basis=NET, group="Marketing", trap=_RATIO),
     metric("gross_profit", "Gross profit", "net_sales - cogs", "currency",
@@ -95,7 +99,10 @@ _MARKETING: tuple[Metric, ...] = (
            "Customer acquisition cost: marketing cost per new customer.", better="lower",
            group="Marketing", trap="Blended: all spend, all first-time customers. " + _RATIO),
     metric("cpl", "CPL", "spend / leads", "currency", "Marketing cost per lead.",
-           better="lower", group="Marketing", trap=_RATIO),
+           better="lower", group="Marketing", trap="Blended: all spend in the slice over all "
+           "CRM leads created in it, not platform-attributed leads. " + _RATIO + " By market, a "
+           "lead takes its campaign's market (name pattern, else the ad account all its "
+           "spend comes from); other leads show with an empty market."),
     metric("platform_conversions", "Platform conversions", "platform_conversions", "number",
            "Conversions as the ad platforms report them.", group="Marketing",
            trap="Each platform counts with its own model and window: their sum exceeds the "
@@ -108,16 +115,46 @@ _MARKETING: tuple[Metric, ...] = (
 _TRAFFIC: tuple[Metric, ...] = (
     metric("sessions", "Sessions", "sessions", "number", "Website sessions.", group="Traffic",
            trap="Not additive over page-level breakdowns: one session visits many pages."),
-    metric("users", "Users", "users", "number", "Distinct website users.", group="Traffic",
-           trap="A distinct count: recounted for each period, never summed over days."),
+    metric("users", "Users", "users", "number",
+           "Distinct website users, as GA4 counts them for a period: not served.",
+           group="Traffic", trap="Web analytics arrives as daily rows per source, device and "
+           "country; the same person appears in several of them, and distinct users cannot "
+           "be recounted from such rows. Adding them up would overstate Users. Use New users "
+           "(exact, adds up) or User-days (a sum by definition), or GA4 itself."),
+    metric("new_users", "New users", "new_users", "number",
+           "Website visitors on their first visit ever (GA4's new users).", group="Traffic",
+           trap="Adds up over days and breakdowns: each user is new once. A user is a "
+           "browser or device, not a person: cleared cookies make a new user again."),
+    metric("user_days", "User-days", "user_days", "number",
+           "Website users counted once per day they visited, summed over the period: three "
+           "visits on three days are three user-days.", group="Traffic",
+           trap="Not GA4's Users: a person visiting on several days, or from two sources or "
+           "devices on one day, counts each time. For one day and one source, device and "
+           "country it equals GA4's users; for a month it is well above them."),
     metric("cr", "CR", "orders / sessions", "percent",
            "Conversion rate: shop orders per website session.", group="Traffic",
            trap="Orders per session, not GA4's session key event rate (which counts any key "
            "event). " + _RATIO),
     metric("engagement_rate", "Engagement rate", "engaged_sessions / sessions", "percent",
            "Share of sessions that engaged (GA4's definition).", group="Traffic", trap=_RATIO),
-    metric("leads", "Leads", "leads", "number", "Leads from forms and the CRM.",
-           group="Traffic"),
+)
+
+_LEADS: tuple[Metric, ...] = (
+    metric("leads", "Leads", "leads", "number", "Leads created in the CRM.", group="Leads",
+           trap="Counted on the day the lead was created, in the shop's time zone; the channel "
+           "comes from the lead's UTMs through the same channel rules as orders."),
+    metric("won_leads", "Won leads", "won_leads", "number",
+           "Leads created in the period that have been won.", group="Leads",
+           trap="Booked on the lead's created date, not the won date: a recent period's "
+           "count still grows as its leads close."),
+    metric("lead_win_rate", "Lead win rate", "won_leads / leads", "percent",
+           "Share of the leads created in the period that have been won.", group="Leads",
+           trap="A cohort rate: recent leads have had less time to close, so a recent period "
+           "reads low. " + _RATIO),
+    metric("won_value", "Won value", "won_value", "currency",
+           "Value of the won leads, in the reporting currency.", group="Leads",
+           trap="On the lead's created date, converted at that date's rate. A won lead in a "
+           "currency without a rate has no value (build warns), never converted at 1."),
 )
 
 _PRODUCTS: tuple[Metric, ...] = (
@@ -144,4 +181,5 @@ _PRODUCTS: tuple[Metric, ...] = (
            group="Inventory", better=None, trap="A snapshot, like inventory value."),
 )
 
-METRICS = MetricRegistry((*_SALES, *_COST, *_MARKETING, *_TRAFFIC, *_PRODUCTS))
+METRICS = MetricRegistry((*_SALES, *_COST, *_MARKETING, *_TRAFFIC, *_LEADS,
+                          *_PRODUCTS))

@@ -2,7 +2,8 @@
 
 Every metric is a formula over these. A measure lives in one rollup, and a metric supports
 exactly the dimensions shared by the rollups of its measures (COS needs sales and marketing,
-so it goes by date, market, channel, source and campaign, never by customer type).
+so it goes by date, market, channel, source and campaign, never by customer type; CPL blends
+marketing and leads the same way).
 """
 
 from __future__ import annotations
@@ -41,8 +42,17 @@ _MARKETING_DIMS = ("date", "market", "channel", "source", "campaign")
 ROLLUPS = MappingProxyType({r.name: r for r in (
     Rollup("sales", (*_MARKETING_DIMS, "customer_type"),
            "Orders and refunds by the order's (or refund's) date in the shop's time zone."),
-    Rollup("marketing", _MARKETING_DIMS, "Ad platform spend and delivery by day."),
-    Rollup("traffic", _MARKETING_DIMS, "Web analytics sessions and key events by day."),
+    Rollup("marketing", _MARKETING_DIMS,
+           "Ad platform spend and delivery by day. The market comes from the tenant's "
+           "ad-markets mapping (campaign pattern, else ad account); unmapped spend has an "
+           "empty market."),
+    Rollup("traffic", _MARKETING_DIMS,
+           "Web analytics sessions, users and key events by day; the market is the "
+           "visitor's country."),
+    Rollup("leads", _MARKETING_DIMS,
+           "CRM leads by the day they were created (shop time zone), with the channel of "
+           "their UTMs. The market is their campaign's: its ad-markets pattern, else the ad "
+           "account all its spend comes from, else empty."),
     Rollup("products", ("date", "market", "product", "category"),
            "Order lines and refund lines by product and category."),
     Rollup("inventory", ("date", "product", "category", "sku"),
@@ -86,9 +96,22 @@ _TRAFFIC = (
     ("sessions", "Sessions", "count", "Web analytics sessions started that day."),
     ("engaged_sessions", "Engaged sessions", "count",
      "Sessions over 10 s, or with a key event, or with 2+ page views (GA4's rule)."),
-    ("users", "Users", "count", "Distinct users with a session."),
+    ("users", "Users", "count",
+     "Distinct users with a session. Not stored: daily web analytics rows cannot be "
+     "recounted into the distinct users of a longer period or a coarser breakdown."),
+    ("new_users", "New users", "count",
+     "Users whose first visit ever was that day (GA4's new users): each is new once."),
+    ("user_days", "User-days", "count",
+     "GA4's users of each day, source, medium, campaign, device and country, summed: a "
+     "person counts once per day (and per source or device) they visited."),
     ("transactions", "Transactions", "count", "Purchases the web analytics tag recorded."),
-    ("leads", "Leads", "count", "Lead key events (forms, sign-ups) and CRM leads."),
+)
+_LEADS = (
+    ("leads", "Leads", "count", "CRM leads created that day."),
+    ("won_leads", "Won leads", "count",
+     "Leads created that day that have been won since (booked on the created date)."),
+    ("won_value", "Won value", "currency",
+     "Value of the won leads, converted at the rate of the lead's created date."),
 )
 _PRODUCTS = (
     ("product_orders", "Orders with the product", "count",
@@ -114,7 +137,8 @@ _NON_ADDITIVE: dict[str, Additivity] = {
 def _measures() -> dict[str, Measure]:
     out: dict[str, Measure] = {}
     for rollup, rows in (("sales", _SALES), ("marketing", _MARKETING), ("traffic", _TRAFFIC),
-                         ("products", _PRODUCTS), ("inventory", _INVENTORY)):
+                         ("leads", _LEADS), ("products", _PRODUCTS),
+                         ("inventory", _INVENTORY)):
         for name, label, unit, description in rows:
             out[name] = Measure(name, rollup, label, unit, description,  # type: ignore[arg-type]
                                 _NON_ADDITIVE.get(name, "additive"))

@@ -22,13 +22,13 @@ from ondigital_connect.kpi.registry import Metric, MetricRegistry
 GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
 #: rollup -> its table (rollups not listed are not built yet)
 ROLLUP_TABLES = {"sales": "rollup_sales", "marketing": "rollup_marketing",
-                 "traffic": "rollup_traffic", "products": "rollup_products",
-                 "inventory": "rollup_inventory"}
-#: measures and breakdowns defined but not filled yet, with the reason
+                 "traffic": "rollup_traffic", "leads": "rollup_leads",
+                 "products": "rollup_products", "inventory": "rollup_inventory"}
+#: measures and breakdowns defined but not served, with the reason
 NOT_YET = {
-    "users": "distinct users cannot be recounted from daily web analytics rows yet",
-    "leads": "leads are not synced yet",
-    ("marketing", "market"): "ad spend has no market until campaigns are mapped to markets",
+    "users": "distinct users cannot be recounted from daily web analytics rows (one person "
+             "appears on many days, sources and devices); ask for new_users (exact) or "
+             "user_days (daily users summed)",
 }
 #: distinct measure -> (facts table, its date column, aggregate)
 DISTINCT = {
@@ -90,16 +90,31 @@ def plan(query: KpiQuery, registry: MetricRegistry = METRICS) -> Plan:
         parts.append((name, sql))
         params += values
     dims = list(query.dimensions)
-    body = f"({parts[0][1]}) AS {parts[0][0]}"
-    for name, sql in parts[1:]:
-        join = f"FULL OUTER JOIN ({sql}) AS {name} USING ({', '.join(dims)})" if dims else (
-            f"CROSS JOIN ({sql}) AS {name}")
-        body += f" {join}"
+    body, keys = _joined(parts, dims)
     measures = tuple(dict.fromkeys(n for m in metrics for n in m.formula.measures))
-    selects = [*dims, *(f"coalesce({n}, 0) AS {n}" for n in measures)]
+    selects = [*keys, *(f"coalesce({n}, 0) AS {n}" for n in measures)]
     order = f" ORDER BY {', '.join(dims)}" if dims else ""
     sql = f"SELECT {', '.join(selects)} FROM {body}{order}"
     return Plan(sql, params, tuple(dims), measures, tuple(metrics))
+
+
+def _joined(parts: list[tuple[str, str]], dims: list[str]) -> tuple[str, list[str]]:
+    """The FROM clause and the breakdown columns: the subqueries FULL OUTER JOINed on their
+    breakdowns with NULL meeting NULL, so empty markets (unmapped spend, orders without a
+    market) blend into one row instead of two half rows."""
+    body, names = f"({parts[0][1]}) AS {parts[0][0]}", [parts[0][0]]
+
+    def key(dim: str) -> str:
+        columns = [f"{n}.{dim}" for n in names]
+        return columns[0] if len(columns) == 1 else f"coalesce({', '.join(columns)})"
+    for name, sql in parts[1:]:
+        if not dims:
+            body += f" CROSS JOIN ({sql}) AS {name}"
+            continue
+        on = " AND ".join(f"{key(d)} IS NOT DISTINCT FROM {name}.{d}" for d in dims)
+        body += f" FULL OUTER JOIN ({sql}) AS {name} ON {on}"
+        names.append(name)
+    return body, [f"{key(d)} AS {d}" for d in dims]
 
 
 def _check(query: KpiQuery, registry: MetricRegistry) -> list[Metric]:
