@@ -29,7 +29,8 @@ def create_app(settings: ServiceSettings | None = None, *, store: ControlStore |
     """The service. ``store``, ``verifier`` and ``today`` replace the defaults (tests)."""
     settings = settings or ServiceSettings()
     app = Flask("connector_service", static_folder=None)
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    # One byte of headroom: the views refuse a body that reaches it (see connectors._body).
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes + 1, JSON_SORT_KEYS=False)
     if store is None:
         store = SQLiteControlStore(settings.control_db,
                                    settings.key_pepper.get_secret_value().encode())
