@@ -93,14 +93,19 @@ def test_sync_shopify_against_the_sandbox_then_builds_the_kpi_facts(
     monkeypatch.setenv("ODC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SANDBOX_TOKEN", "shpat_cli")
     db = tmp_path / "shop.duckdb"
+    rules = tmp_path / "rules.toml"  # the tenant's own rule: every medium is "Everything"
+    rules.write_text('[[channel_rules]]\nchannel = "Everything"\nmedium = ".*"\n')
     with ShopifySandbox(business, token="shpat_cli", plan="unlimited",
                         max_query_cost=None) as sandbox:
         result = CliRunner().invoke(cli, [
             "sync", "shopify", "--shop", business.shop_domain, "--warehouse", f"duckdb:///{db}",
-            "--token-env", "SANDBOX_TOKEN", "--base-url", sandbox.url, "--stream", "orders"])
+            "--token-env", "SANDBOX_TOKEN", "--base-url", sandbox.url, "--stream", "orders",
+            "--channel-rules", str(rules)])
     assert result.exit_code == 0, result.output
     assert "built KPI facts in SEK" in result.output
     wh = DuckDBWarehouse(db, read_only=True)
     orders = wh.fetch("SELECT count(*) FROM orders WHERE NOT is_test")[0][0]
     assert wh.fetch("SELECT count(*) FROM order_facts") == [(orders,)]
+    # the sync's build used the tenant's rules (GA4's defaults have no such channel)
+    assert wh.fetch("SELECT count(*) FROM order_facts WHERE channel = 'Everything'")[0][0] > 0
     wh.close()

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Column, Table
 
+from ondigital_connect.cli.build_cmd import ad_markets_option, build_config, channel_rules_option
 from ondigital_connect.cli.progress import describe_run, live_progress
 from ondigital_connect.demo import SHOPIFY_STREAMS
 from ondigital_connect.errors import OnDigitalError
@@ -38,10 +39,13 @@ def sync() -> None:
               help="Reporting currency of the rebuild after the sync (default: the shop's).")
 @click.option("--build/--no-build", "rebuild", default=True, show_default=True,
               help="Rebuild the KPI facts and rollups after a successful sync.")
+@channel_rules_option
+@ad_markets_option
 def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_env: str,
                  api_version: str | None, base_url: str | None, tenant: str,
                  lookback_days: float | None, batch_size: int | None,
-                 reporting_currency: str | None, rebuild: bool) -> None:
+                 reporting_currency: str | None, rebuild: bool, channel_rules: Path | None,
+                 ad_markets: Path | None) -> None:
     """Sync Shopify orders, customers, products and inventory into the warehouse."""
     from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
     from ondigital_connect.sync import SyncEngine
@@ -71,7 +75,9 @@ def sync_shopify(shop: str, warehouse_url: str, streams: tuple[str, ...], token_
             from ondigital_connect.transforms import build
 
             currency = (reporting_currency or source.context().currency).upper()
-            built = (currency, build(wh, reporting_currency=currency))
+            rules, markets = build_config(channel_rules, ad_markets)
+            built = (currency, build(wh, reporting_currency=currency, rules=rules,
+                                     markets=markets))
         wh.close()
     except OnDigitalError as exc:
         raise click.ClickException(str(exc)) from exc
