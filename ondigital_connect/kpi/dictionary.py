@@ -29,8 +29,8 @@ _AGGREGATION = {
     "additive": "Adds up over every breakdown and over time.",
     "ratio": "A ratio: recomputed from its parts for every row and total, never summed or "
              "averaged.",
-    "distinct": "A distinct count: recounted from the orders for every row and total, never "
-                "summed.",
+    "distinct": "A distinct count: recounted from the underlying facts for every row and "
+                "total, never summed.",
     "semi_additive": "A snapshot: adds up across products and locations; over time the last "
                      "day counts.",
 }
