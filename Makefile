@@ -22,6 +22,7 @@ demo: $(PY) ## Simulated shop -> sandbox -> real Shopify client -> DuckDB -> KPI
 test: $(PY) ## Lint, then the whole test suite (offline, loopback only)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
+	node --test appsscript/test/
 
 lint: $(PY) ## ruff check
 	$(VENV)/bin/ruff check .
