@@ -5,7 +5,9 @@
  */
 
 /**
- * Make one request to the service and return its raw answer (any status).
+ * Make one request to the service and return its raw answer (any status). The body is read
+ * as UTF-8 whatever the Content-Type says: the service sends UTF-8 JSON, at times without a
+ * charset.
  * @param {string} method 'get' or 'post'
  * @param {string} path e.g. '/v1/connectors'
  * @param {string=} body a JSON string to send as is, or undefined for none
@@ -31,7 +33,7 @@ function fetchService_(method, path, body, key) {
     throwUnreachable_(method, url, e);
   }
   return {method: method, url: url, status: response.getResponseCode(),
-    text: response.getContentText(), headers: response.getHeaders()};
+    text: response.getContentText('UTF-8'), headers: response.getHeaders()};
 }
 
 /**

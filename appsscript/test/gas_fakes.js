@@ -16,7 +16,10 @@ function httpResponse(answer) {
   const body = answer.body === undefined ? '' : String(answer.body);
   return Object.freeze({
     getResponseCode: () => answer.status,
-    getContentText: () => body,
+    getContentText(charset) {
+      if (charset === undefined || /^utf-?8$/i.test(charset)) return body;
+      return Buffer.from(body, 'utf8').toString('latin1');
+    },
     getContent: () => Array.from(Buffer.from(body, 'utf8'), (b) => (b > 127 ? b - 256 : b)),
     getHeaders: () => ({...headers}),
     getAllHeaders: () => ({...headers}),

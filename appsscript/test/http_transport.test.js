@@ -79,6 +79,23 @@ test('error statuses, headers and bodies come back over real HTTP', async (t) =>
   assert.match(missing.error.text, /not available \(unknown connector 'nope'\)/);
 });
 
+test('non-ASCII answers arrive intact over real HTTP (UTF-8, with or without a charset)',
+    async (t) => {
+      const schema = [{name: 'market', label: 'Marknad – Göteborg ✓', dataType: 'STRING',
+        semantics: {conceptType: 'DIMENSION', semanticType: 'TEXT'}}];
+      const service = await startLoopbackService({routes: {
+        'POST /v1/connectors/shopify/schema': {status: 200,
+          headers: {'Content-Type': 'application/json'}, body: {schema}},
+        'POST /v1/connectors/control_tower/schema': {status: 200,
+          headers: {'Content-Type': 'application/json; charset=utf-8'}, body: {schema}},
+      }});
+      t.after(() => service.close());
+      const sb = connector(service.url);
+      for (const id of ['shopify', 'control_tower']) {
+        assert.deepEqual(sb.run('getSchema', {configParams: {connector: id}}).result, {schema});
+      }
+    });
+
 test('setCredentials over real HTTP: a good key is stored, a bad one is not', async (t) => {
   const service = await startLoopbackService();
   t.after(() => service.close());
