@@ -41,17 +41,24 @@ class Gate:
     today: Callable[[], dt.date]
 
     def principal(self, headers: Mapping[str, str]) -> Principal:
-        """The caller, from its key and/or identity token; AuthenticationError otherwise."""
+        """The caller, from its key and/or identity token; AuthenticationError otherwise.
+
+        With a key, the token is an extra check: ignored when this service does not verify
+        tokens, and otherwise it must verify and must not belong to another tenant (an e-mail
+        on no subscription is fine: the key decides). Without a key, the token must map to a
+        subscription by its verified e-mail."""
         key = _bearer(headers.get(KEY_HEADER, ""))
         token = headers.get(TOKEN_HEADER, "").strip()
         if not key and not token:
             raise AuthenticationError("an API key is required (Authorization: Bearer odc_...)")
-        by_key = self._by_key(key) if key else None
-        by_token = self._by_token(token) if token else None
-        if by_key and by_token and by_key.tenant.id != by_token.tenant.id:
-            raise AuthenticationError("the API key and the identity token do not match")
-        principal = by_key or by_token
-        assert principal is not None
+        if not key:
+            return self._by_token(token)
+        principal = self._by_key(key)
+        if token and self.verifier is not None:
+            email = self.verifier.verify(token).email
+            other = self.store.principal_for_email(email)
+            if other is not None and other.tenant.id != principal.tenant.id:
+                raise AuthenticationError("the API key and the identity token do not match")
         return principal
 
     def _by_key(self, key: str) -> Principal:

@@ -282,6 +282,21 @@ def test_tokens_signed_by_another_key_or_unsigned_are_refused(token_client: Flas
 
 
 def test_tokens_are_refused_when_the_service_does_not_accept_them(client: FlaskClient,
-                                                                  signing_key: object) -> None:
+                                                                  signing_key: object,
+                                                                  env: Env) -> None:
     token = idtokens.mint(signing_key, "kid1", email="ana@alpha.example")  # type: ignore[arg-type]
     assert client.get("/v1/connectors", headers=_token_headers(token)).status_code == 401
+    # with a key, a token the service does not check is ignored: the key decides
+    with_key = client.get("/v1/connectors", headers=_token_headers(token, env.alpha_key))
+    assert with_key.status_code == 200
+
+
+def test_with_a_key_the_token_must_still_verify(token_client: FlaskClient, signing_key: object,
+                                                env: Env) -> None:
+    stranger = idtokens.mint(signing_key, "kid1",  # type: ignore[arg-type]
+                             email="stranger@example.com")
+    assert token_client.get("/v1/connectors", headers=_token_headers(
+        stranger, env.alpha_key)).status_code == 200  # on no subscription: the key decides
+    forged = idtokens.mint(idtokens.make_rsa_key(), "kid1", email="ana@alpha.example")
+    assert token_client.get("/v1/connectors", headers=_token_headers(
+        forged, env.alpha_key)).status_code == 401
