@@ -5,7 +5,8 @@ connector_service/gunicorn.conf.py`` on 127.0.0.1 with a free port and the ``ODC
 of ``settings`` (e.g. a ``tests/service_env.py`` setup), waits until ``/healthz`` answers, yields
 the base URL and stops gunicorn with SIGTERM (SIGKILL if it does not stop in time). gunicorn's
 stderr goes to a file, and is attached to any failure: a service that does not start, an
-exception raised inside the ``with`` block, or an unclean exit.
+exception raised inside the ``with`` block, or an unclean exit. Its control socket (gunicorn 27)
+lives in the same temporary folder, not in the user's home.
 
 Why a subprocess and not the Flask test client: only gunicorn has several worker *processes*,
 so only it shows whether what must be shared across them (the rate limit) is shared.
@@ -26,11 +27,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from gunicorn.config import KNOWN_SETTINGS
 from pydantic import SecretStr
 
 from connector_service.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+_GUNICORN_SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
 CONFIG = ROOT / "connector_service" / "gunicorn.conf.py"
 STDERR_TAIL = 6000  # characters of gunicorn's stderr shown with a failure
 _BIND_RETRIES = 3  # a free port can be taken between choosing it and gunicorn binding it
@@ -62,15 +65,24 @@ def settings_env(settings: ServiceSettings) -> dict[str, str]:
     return out
 
 
-def gunicorn_argv(port: int, workers: int, threads: int, extra: Sequence[str] = ()) -> list[str]:
-    """The command line: the service's own config, overridden by flags (flags win)."""
+def gunicorn_argv(port: int, workers: int, threads: int | None, extra: Sequence[str] = (),
+                  control_socket: Path | None = None) -> list[str]:
+    """The command line: the service's own config, overridden by flags (flags win);
+    ``threads=None`` keeps the config's (``ODC_SERVICE_THREADS``, 4 by default).
+
+    gunicorn 27 also opens a control socket, by default ``~/.gunicorn/gunicorn.ctl`` for every
+    server of the user; ``control_socket`` puts it elsewhere (ignored by older gunicorn).
+    """
+    threading = ["--threads", str(threads)] if threads is not None else []
+    control = (["--control-socket", str(control_socket)]
+               if control_socket is not None and "control_socket" in _GUNICORN_SETTINGS else [])
     return [sys.executable, "-m", "gunicorn", "--config", str(CONFIG),
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--threads", str(threads), *extra]
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *threading, *control,
+            *extra]
 
 
 @contextmanager
-def gunicorn_service(settings: ServiceSettings, *, workers: int = 2, threads: int = 4,
+def gunicorn_service(settings: ServiceSettings, *, workers: int = 2, threads: int | None = 4,
                      extra_args: Sequence[str] = (), extra_env: Mapping[str, str] | None = None,
                      startup_timeout: float = 60.0, stop_timeout: float = 30.0,
                      ) -> Iterator[str]:
@@ -98,14 +110,15 @@ def gunicorn_service(settings: ServiceSettings, *, workers: int = 2, threads: in
                                 f"{_tail(stderr_path)}")
 
 
-def _start(env: dict[str, str], stderr_path: Path, workers: int, threads: int,
+def _start(env: dict[str, str], stderr_path: Path, workers: int, threads: int | None,
            extra: Sequence[str], timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """Start gunicorn (on another port if the chosen one was taken meanwhile); wait for it."""
     for attempt in range(_BIND_RETRIES):
         port = free_port()
         with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen(gunicorn_argv(port, workers, threads, extra), cwd=ROOT,
-                                    env=env, stdin=subprocess.DEVNULL,
+            argv = gunicorn_argv(port, workers, threads, extra,
+                                 stderr_path.with_name("gunicorn.ctl"))
+            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=stderr)
         url = f"http://127.0.0.1:{port}"
         try:

@@ -1,5 +1,6 @@
 """The connector service under real gunicorn (2 worker processes, threads): the same answers
-as the Flask test client, one rate limit across all workers, and the body size limit.
+as the Flask test client, one rate limit across all workers, and the body size limit (with a
+Content-Length and chunked).
 
 The rate-limit test is the one that needs gunicorn: each worker is a process, so a limiter kept
 in memory would let every worker allow the whole minute. It checks, from gunicorn's access log,
@@ -163,14 +164,7 @@ def test_rate_limit_holds_across_workers(service: str, env: Env, access_log: Pat
     assert served == {pid: sum(1 for p, s in answered if p == pid and s == 200) for pid in pids}
 
 
-CHUNKED_TRUNCATED = pytest.mark.xfail(strict=True, reason=(
-    "service bug: a chunked body (no Content-Length) over max_body_bytes is cut to the limit by "
-    "Werkzeug's LimitedStream.readall() without a 413, then parsed (400 here; 200 when the "
-    "excess is JSON whitespace); connectors._body() must read once more to raise it"))
-
-
-@pytest.mark.parametrize("chunked", [False, pytest.param(True, marks=CHUNKED_TRUNCATED)],
-                         ids=["content-length", "chunked"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_oversized_body_gets_413(service: str, env: Env, chunked: bool) -> None:
     limit = env.settings.max_body_bytes
     url = f"{service}/v1/connectors/control_tower/data"
