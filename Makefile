@@ -3,8 +3,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 N ?= 50000
 KPI_N ?= 1000000
+SERVICE_N ?= 1000000
 
-.PHONY: help venv demo test lint bench bench-kpi fmt docs
+.PHONY: help venv demo test lint bench bench-kpi bench-service fmt docs
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -39,3 +40,6 @@ bench: $(PY) ## Throughput benchmark (installs the bench extra with dlt); N=5000
 
 bench-kpi: $(PY) ## KPI query benchmark: build rollups for KPI_N orders (1M by default), time a query
 	$(PY) bench/kpi_query.py --orders $(KPI_N)
+
+bench-service: $(PY) ## Service under gunicorn: cached/uncached getData req/s, p50, p99 (demo + SERVICE_N orders)
+	$(PY) bench/service_load.py --orders $(SERVICE_N)
