@@ -164,3 +164,22 @@ def test_every_group_has_create_list_revoke() -> None:
     for group in ("subscriptions", "keys"):
         assert {(group, c) for c in ("create", "list", "revoke")} <= names
     assert {("tenants", "create"), ("tenants", "list")} <= names
+
+
+def test_revoking_a_tenant_cancels_its_subscriptions_and_keys(db: Path) -> None:
+    _tenant(db)
+    run(db, "subscriptions", "create", "--tenant", "acme", "--connector", "control_tower",
+        "--plan", "pro", "--period-end", "2099-01-31")
+    raw = run(db, "keys", "create", "--tenant", "acme").stdout.strip().splitlines()[-1]
+    store = SQLiteControlStore(db, PEPPER.encode())
+    try:
+        assert store.authenticate_key(raw) is not None
+        result = run(db, "tenants", "revoke", "acme")
+        assert result.exit_code == 0, result.output
+        assert "cancelled 1 subscription(s), revoked 1 key(s)" in result.output
+        assert store.authenticate_key(raw) is None
+        assert [s.status for s in store.list_subscriptions("acme")] == ["cancelled"]
+        assert store.get_tenant("acme") is not None  # the record stays for the audit trail
+    finally:
+        store.close()
+    assert "unknown tenant 'nope'" in run(db, "tenants", "revoke", "nope").output

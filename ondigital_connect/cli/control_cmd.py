@@ -95,6 +95,21 @@ def tenants_list(control_db: Path | None) -> None:
     Console().print(table)
 
 
+@tenants.command("revoke")
+@click.argument("tenant_id", metavar="ID")
+@control_db_option
+def tenants_revoke(tenant_id: str, control_db: Path | None) -> None:
+    """Cut a tenant off: cancel its live subscriptions and revoke its keys (records stay)."""
+    with _store(control_db) as store:
+        if store.get_tenant(tenant_id) is None:
+            raise click.ClickException(f"unknown tenant {tenant_id[:64]!r}")
+        subs = [store.cancel_subscription(s.id) for s in store.list_subscriptions(tenant_id)
+                if s.status != "cancelled"]
+        keys = [store.revoke_key(k.prefix) for k in store.list_keys(tenant_id) if not k.revoked]
+    click.echo(f"tenant {tenant_id}: cancelled {len(subs)} subscription(s), "
+               f"revoked {len(keys)} key(s)")
+
+
 # --- subscriptions ---
 
 
