@@ -23,3 +23,6 @@ accesslog = None  # the app writes its own structured access log (without creden
 errorlog = "-"
 loglevel = os.environ.get("ODC_SERVICE_LOGLEVEL", "info")
 wsgi_app = "connector_service.wsgi:app"
+# gunicorn 25.1+ opens a control socket at ~/.gunicorn/gunicorn.ctl, shared by every server of
+# the user; the service is managed by its process supervisor instead.
+control_socket_disable = True

@@ -72,15 +72,8 @@ class PlannerConnector:
         return tuple(m for m in available_metrics() if not wanted or m.id in wanted)
 
     def fields(self) -> tuple[Field, ...]:
-        metrics = self.metrics()
-        dims = dict.fromkeys(d for m in metrics for d in m.dimensions if d != "date")
-        out = [Field(d, _DATE_LABELS[d], f"Report date by {grain} (shop or account time zone).",
-                     "DIMENSION", semantic, "Date") for d, (semantic, grain) in DATE_FIELDS.items()]
-        for d in dims:
-            label, description, semantic = DIMENSIONS.get(
-                d, (d.replace("_", " ").capitalize(), "", "TEXT"))
-            out.append(Field(d, label, description, "DIMENSION", semantic, "Breakdowns"))
-        return (*out, *(metric_field(m) for m in metrics))
+        """Date fields, the breakdowns the metrics share, then the metrics (built once)."""
+        return _fields(self)
 
     def run(self, warehouse: Any, query: DataQuery) -> Result:
         """Plan the request on the rollups and answer in request order."""
@@ -107,6 +100,19 @@ class PlannerConnector:
             if all(d in metric.dimensions for d in dims):
                 return metric.id
         raise QueryError(f"no metric of this connector goes by {', '.join(dims)}")
+
+
+@cache
+def _fields(connector: PlannerConnector) -> tuple[Field, ...]:
+    metrics = connector.metrics()
+    dims = dict.fromkeys(d for m in metrics for d in m.dimensions if d != "date")
+    out = [Field(d, _DATE_LABELS[d], f"Report date by {grain} (shop or account time zone).",
+                 "DIMENSION", semantic, "Date") for d, (semantic, grain) in DATE_FIELDS.items()]
+    for d in dims:
+        label, description, semantic = DIMENSIONS.get(
+            d, (d.replace("_", " ").capitalize(), "", "TEXT"))
+        out.append(Field(d, label, description, "DIMENSION", semantic, "Breakdowns"))
+    return (*out, *(metric_field(m) for m in metrics))
 
 
 CONTROL_TOWER = PlannerConnector(
