@@ -78,11 +78,8 @@ class PlannerConnector:
     def run(self, warehouse: Any, query: DataQuery) -> Result:
         """Plan the request on the rollups and answer in request order."""
         p = resolve(self.fields(), query)
-        dated = [d for d in p.dimensions if d in DATE_FIELDS]
-        if len(dated) > 1:
-            raise QueryError(f"ask for one date field at a time, not {' and '.join(dated)}")
-        grain = DATE_FIELDS[dated[0]][1] if dated else "day"
-        dims = tuple("date" if d in DATE_FIELDS else d for d in p.dimensions)
+        grain = _grain([d for d in p.dimensions if d in DATE_FIELDS])
+        dims = tuple(dict.fromkeys("date" if d in DATE_FIELDS else d for d in p.dimensions))
         metrics = p.metrics or (self._any_metric(dims),)
         kpi_plan = plan(KpiQuery(metrics, query.date_from, query.date_to, dims, grain=grain,
                                  where=p.where))
@@ -100,6 +97,25 @@ class PlannerConnector:
             if all(d in metric.dimensions for d in dims):
                 return metric.id
         raise QueryError(f"no metric of this connector goes by {', '.join(dims)}")
+
+
+#: a date grain -> the coarser grains it nests in (an ISO week nests in none of them)
+_NESTS_IN = {"day": {"week", "month", "quarter", "year"}, "week": set(),
+             "month": {"quarter", "year"}, "quarter": {"year"}, "year": set()}
+
+
+def _grain(dated: list[str]) -> str:
+    """The grain to plan at: the finest asked date field's. The coarser ones are rendered from
+    the same date (a day's month), so they must nest in it: a week does not nest in a month."""
+    grains = [DATE_FIELDS[d][1] for d in dated]
+    if not grains:
+        return "day"
+    finest = next(g for g in _NESTS_IN if g in grains)
+    coarser = [g for g in grains if g != finest]
+    if any(g not in _NESTS_IN[finest] for g in coarser):
+        raise QueryError(f"the date fields {' and '.join(dated)} do not nest in one another; "
+                         "ask for them in separate charts")
+    return finest
 
 
 @cache
