@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ondigital_connect.errors import WarehouseError
 from ondigital_connect.warehouse import DuckDBWarehouse, data_version, duckdb_path
 
-__all__ = ["data_version", "reader"]
+__all__ = ["built_currency", "data_version", "reader"]
 
 
 @contextmanager
@@ -24,3 +25,14 @@ def reader(url: str) -> Iterator[DuckDBWarehouse]:
         yield warehouse
     finally:
         warehouse.close()
+
+
+def built_currency(warehouse: DuckDBWarehouse) -> str | None:
+    """The reporting currency of the last KPI build (None before the first): money fields are
+    labelled with it, since that is the currency the numbers are in."""
+    try:
+        rows = warehouse.fetch("SELECT reporting_currency FROM _builds "
+                               "ORDER BY built_at DESC LIMIT 1")
+    except WarehouseError:  # no build yet
+        return None
+    return rows[0][0] if rows else None

@@ -178,3 +178,15 @@ def test_rows_beyond_the_plan_are_refused_not_cut(client: FlaskClient, env: Env,
     assert len(values(get_data(client, env, data_body("date", "revenue", end="2026-02-10")))) == 3
     assert values(get_data(client, env, data_body("revenue", start="2025-01-01",
                                                    end="2025-01-31"))) == [["0"]]
+
+
+def test_money_is_labelled_in_the_currency_it_was_built_in(env: Env) -> None:
+    # a tenant set to EUR whose rollups were built in SEK: the numbers are SEK, and say so
+    env.store.create_tenant("gamma", "Gamma", f"duckdb:///{env.alpha_db}", "EUR")
+    env.store.create_subscription("gamma", "control_tower", "pro",
+                                  env.store.list_subscriptions("alpha")[0].current_period_end)
+    key, _ = env.store.create_key("gamma")
+    response = app_for(env).test_client().post(
+        "/v1/connectors/control_tower/data", json=data_body("revenue"), headers=auth(key))
+    assert values(response) == [["162"]]
+    assert response.json["schema"][0]["semantics"]["semanticType"] == "CURRENCY_SEK"

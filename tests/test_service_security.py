@@ -101,13 +101,14 @@ def test_no_answer_carries_the_other_tenants_values(env: Env, defect: bool,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # Both tenants on one plan, so identical requests normalise identically.
     monkeypatch.setattr("connector_service.access.plan", lambda name: Plan(name, 400, 100, 999))
-    if defect:  # the cache key forgets whose data it is (tenant and data version)
+    if defect:  # the cache key is the request alone (no tenant, currency or data version)
         import connector_service.blueprints.connectors as view
 
-        real = view.CacheKey
+        real_key, real_digest = view.CacheKey, view.request_digest
         monkeypatch.setattr(view, "CacheKey",
-                            lambda tenant, connector, digest, version: real("?", connector,
-                                                                            digest, "?"))
+                            lambda tenant, connector, digest, version: real_key(
+                                "?", connector, digest, "?"))
+        monkeypatch.setattr(view, "request_digest", lambda parts: real_digest(parts[0]))
     client = app_for(env).test_client()
     beta_answers = _everything(client, env.beta_key)  # beta first: its answers warm the cache
     alpha_answers = _everything(client, env.alpha_key)

@@ -7,6 +7,7 @@ normalised request and the warehouse's data version.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -25,11 +26,12 @@ from connector_service.protocol import (
     to_query,
 )
 from connector_service.services import services
-from connector_service.warehouses import data_version, reader
+from connector_service.warehouses import built_currency, data_version, reader
 from ondigital_connect.connectors import CONNECTORS, Connector, DataQuery
 from ondigital_connect.errors import QueryError
 
 connectors = Blueprint("connectors", __name__, url_prefix="/v1/connectors")
+log = logging.getLogger("odc.service")
 
 
 @connectors.get("")
@@ -63,7 +65,8 @@ def get_data(connector_id: str) -> Response:
     query = to_query(req, start, end, grant.plan.max_rows)
     tenant = grant.principal.tenant
     key = CacheKey(tenant.id, connector.id,
-                   request_digest(normalised(req, grant.plan.max_rows)),
+                   request_digest([normalised(req, grant.plan.max_rows),
+                                   tenant.reporting_currency]),
                    data_version(tenant.warehouse_url))
     body, outcome = services().cache.get_or_compute(
         key, lambda: _answer(connector, query, tenant.warehouse_url,
@@ -75,7 +78,10 @@ def get_data(connector_id: str) -> Response:
 def _answer(connector: Connector, query: DataQuery, url: str, currency: str) -> bytes:
     with reader(url) as warehouse:
         result = connector.run(warehouse, query)
-    return orjson.dumps(data_response(connector, result, currency))
+        built = built_currency(warehouse)
+    if built and built != currency:  # the numbers are in the currency they were built in
+        log.warning("tenant reports in %s but its rollups were built in %s", currency, built)
+    return orjson.dumps(data_response(connector, result, built or currency))
 
 
 def _authorised(connector_id: str) -> tuple[Connector, Grant]:
