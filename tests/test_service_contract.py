@@ -126,8 +126,11 @@ def test_filters_not_pushable_are_all_left_to_looker(client: FlaskClient, env: E
 
 
 def test_dimension_only_request_lists_values(client: FlaskClient, env: Env) -> None:
+    # every source's values: Paid Social has ad spend in February but no sales
     assert values(get_data(client, env, data_body("channel"))) == [
-        ["Direct"], ["Email"], ["Organic Search"], ["Paid Search"]]
+        ["Direct"], ["Email"], ["Organic Search"], ["Paid Search"], ["Paid Social"]]
+    assert values(get_data(client, env, data_body("customer_type"))) == [
+        ["guest"], ["new"], ["returning"]]
 
 
 def test_no_data_in_range_is_an_empty_answer(client: FlaskClient, env: Env) -> None:

@@ -80,7 +80,7 @@ class PlannerConnector:
         p = resolve(self.fields(), query)
         grain = _grain([d for d in p.dimensions if d in DATE_FIELDS])
         dims = tuple(dict.fromkeys("date" if d in DATE_FIELDS else d for d in p.dimensions))
-        metrics = p.metrics or (self._any_metric(dims),)
+        metrics = p.metrics or self._listing_metrics(dims)
         kpi_plan = plan(KpiQuery(metrics, query.date_from, query.date_to, dims, grain=grain,
                                  where=p.where))
         limit = SAMPLE_ROWS if query.sample else query.max_rows + 1
@@ -91,12 +91,17 @@ class PlannerConnector:
         return Result(p.columns, [tuple(r[i] for i in order) for r in rows],
                       p.filters_applied)
 
-    def _any_metric(self, dims: tuple[str, ...]) -> str:
-        """A metric that goes by these breakdowns, for a request with dimensions only."""
+    def _listing_metrics(self, dims: tuple[str, ...]) -> tuple[str, ...]:
+        """For a request with breakdowns only (a filter control's list of values): one metric
+        from each rollup that goes by them, so the values of every source are listed (a
+        channel with ad spend but no sales too). The metric columns are not returned."""
+        chosen: dict[str, str] = {}
         for metric in self.metrics():
-            if all(d in metric.dimensions for d in dims):
-                return metric.id
-        raise QueryError(f"no metric of this connector goes by {', '.join(dims)}")
+            if len(metric.rollups) == 1 and all(d in metric.dimensions for d in dims):
+                chosen.setdefault(metric.rollups[0], metric.id)
+        if not chosen:
+            raise QueryError(f"no metric of this connector goes by {', '.join(dims)}")
+        return tuple(chosen.values())
 
 
 #: a date grain -> the coarser grains it nests in (an ISO week nests in none of them)
