@@ -1,4 +1,4 @@
-"""The ``ondigital-connect`` command line: sync, status, the demo, the KPI dictionary, UTM links."""
+"""The ``ondigital-connect`` command line: sync, build, KPIs, the demo, the service and its keys."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from ondigital_connect.cli.utm_cmd import utm
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ondigital-connect")
 def cli() -> None:
-    """Ondigital Connect: sync sources into a warehouse and report on the runs."""
+    """Ondigital Connect: sync sources into a warehouse, build the KPIs, serve them to Looker
+    Studio, and manage the tenants, subscriptions and keys of the service."""
 
 
 cli.add_command(sync)
