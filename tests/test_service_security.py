@@ -301,3 +301,16 @@ def test_with_a_key_the_token_must_still_verify(token_client: FlaskClient, signi
     forged = idtokens.mint(idtokens.make_rsa_key(), "kid1", email="ana@alpha.example")
     assert token_client.get("/v1/connectors", headers=_token_headers(
         forged, env.alpha_key)).status_code == 401
+
+
+def test_a_warehouse_the_service_cannot_read_is_a_503(tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    env.store.create_tenant("delta", "Delta", "bigquery://project/dataset", "EUR")
+    env.store.create_subscription("delta", "control_tower", "pro",
+                                  env.store.list_subscriptions("alpha")[0].current_period_end)
+    key, _ = env.store.create_key("delta")
+    response = post(app_for(env).test_client(), key, data_body("revenue"))
+    assert response.status_code == 503
+    assert response.json["error"] == "data_unavailable"
+    assert response.headers["Retry-After"] == "30"
+    assert "bigquery" not in response.get_data(as_text=True)
