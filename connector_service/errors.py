@@ -29,6 +29,10 @@ class UnknownConnector(QueryError):
     """No connector by that name (404)."""
 
 
+class WarehouseNotServed(OnDigitalError):
+    """The tenant's warehouse type is not one the service reads yet (501)."""
+
+
 #: our error -> (status, code); the first match in order wins
 _STATUS: tuple[tuple[type[OnDigitalError], int, str], ...] = (
     (AuthenticationError, 401, "unauthorized"),
@@ -36,6 +40,7 @@ _STATUS: tuple[tuple[type[OnDigitalError], int, str], ...] = (
     (RequestsExhausted, 429, "rate_limited"),
     (LimitExceeded, 403, "plan_limit"),
     (UnknownConnector, 404, "not_found"),
+    (WarehouseNotServed, 501, "not_implemented"),
     (QueryError, 400, "bad_request"),
 )
 

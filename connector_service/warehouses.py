@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ondigital_connect.errors import WarehouseError, WarehouseUnavailable
+from connector_service.errors import WarehouseNotServed
+from ondigital_connect.errors import WarehouseError
 from ondigital_connect.warehouse import DuckDBWarehouse, duckdb_path
 from ondigital_connect.warehouse import data_version as _duckdb_version
 
@@ -20,10 +21,10 @@ __all__ = ["built_currency", "data_version", "reader"]
 def data_version(url: str) -> str:
     """The tenant warehouse's data version (see ``ondigital_connect.warehouse.data_version``).
 
-    Only DuckDB warehouses are served so far: another URL is "unavailable" (503) with that
-    reason, not an internal error."""
+    Only DuckDB warehouses are served so far: another URL is a 501 that says so, not an
+    internal error."""
     if not url.startswith("duckdb://"):
-        raise WarehouseUnavailable("this tenant's warehouse type is not served yet (DuckDB only)")
+        raise WarehouseNotServed("this tenant's warehouse type is not served yet (DuckDB only)")
     return _duckdb_version(url)
 
 

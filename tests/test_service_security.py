@@ -303,14 +303,13 @@ def test_with_a_key_the_token_must_still_verify(token_client: FlaskClient, signi
         forged, env.alpha_key)).status_code == 401
 
 
-def test_a_warehouse_the_service_cannot_read_is_a_503(tmp_path: Path) -> None:
+def test_a_warehouse_the_service_cannot_read_is_a_501(tmp_path: Path) -> None:
     env = make_env(tmp_path)
     env.store.create_tenant("delta", "Delta", "bigquery://project/dataset", "EUR")
     env.store.create_subscription("delta", "control_tower", "pro",
                                   env.store.list_subscriptions("alpha")[0].current_period_end)
     key, _ = env.store.create_key("delta")
     response = post(app_for(env).test_client(), key, data_body("revenue"))
-    assert response.status_code == 503
-    assert response.json["error"] == "data_unavailable"
-    assert response.headers["Retry-After"] == "30"
-    assert "bigquery" not in response.get_data(as_text=True)
+    assert response.status_code == 501
+    assert response.json == {"error": "not_implemented", "message":
+                             "this tenant's warehouse type is not served yet (DuckDB only)"}
