@@ -129,7 +129,7 @@ def _date(value: Any, name: str) -> dt.date:
     raise QueryError(f"{name}: {text[:40]!r} is not a date (YYYYMMDD)")
 
 
-_RE2 = duckdb.connect()
+_RE2: list[duckdb.DuckDBPyConnection] = []  # one in-memory connection, opened on first use
 _RE2_LOCK = threading.Lock()
 
 
@@ -138,8 +138,10 @@ def check_pattern(pattern: str, name: str = "regular expression") -> None:
     if len(pattern) > MAX_PATTERN:
         raise QueryError(f"{name}: the pattern is longer than {MAX_PATTERN} characters")
     with _RE2_LOCK:
+        if not _RE2:
+            _RE2.append(duckdb.connect())
         try:
-            _RE2.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+            _RE2[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:
             reason = str(exc).splitlines()[0].removeprefix("Invalid Input Error: ")
             raise QueryError(f"{name}: invalid pattern ({reason[:80]})") from None
