@@ -56,7 +56,7 @@ class Connector(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Resolved:
     """The resolved request: breakdowns and metrics to compute, the filter to push down, and
     the columns to return (in request order)."""
 
@@ -67,7 +67,7 @@ class Plan:
     filters_applied: bool
 
 
-def resolve(fields: Sequence[Field], query: DataQuery) -> Plan:
+def resolve(fields: Sequence[Field], query: DataQuery) -> Resolved:
     """Check the requested fields and decide on filter push-down."""
     by_id = {f.id: f for f in fields}
     unknown = [name for name in (*query.fields, *fields_of(query.where)) if name not in by_id]
@@ -81,7 +81,7 @@ def resolve(fields: Sequence[Field], query: DataQuery) -> Plan:
     columns = tuple(f for f in query.fields if not (pushed and f in query.filter_only))
     dims = tuple(f for f in columns if by_id[f].is_dimension)
     metrics = tuple(f for f in columns if not by_id[f].is_dimension)
-    return Plan(dims, metrics, query.where if pushed else (), columns, pushed)
+    return Resolved(dims, metrics, query.where if pushed else (), columns, pushed)
 
 
 def split_filters(by_id: dict[str, Field], where: Where) -> bool:
