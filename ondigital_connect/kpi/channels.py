@@ -142,7 +142,8 @@ def touch_sql(utm_source: str, utm_medium: str, utm_campaign: str, landing_page:
         return f"lower(trim(coalesce({expr}, '')))"
 
     src, med, cmp, ref = clean(utm_source), clean(utm_medium), clean(utm_campaign), clean(referrer)
-    query = f"regexp_replace({clean(landing_page)}, {lit('#.*$')}, '')"
+    every = ", 'g'" if dialect == "duckdb" else ""  # BigQuery always replaces every match
+    query = f"regexp_replace({clean(landing_page)}, {lit('#.*$')}, ''{every})"
     has = "regexp_matches" if dialect == "duckdb" else "REGEXP_CONTAINS"
     clicks = [(f"{has}({query}, {lit('[?&]' + name + '=[^&#]')})", pair)
               for name, pair in CLICK_IDS.items()]
@@ -215,15 +216,16 @@ def channel_sql(source: str, medium: str, campaign: str, rules: Sequence[Rule] =
 
 
 def _site_sql(source: str, dialect: str) -> str:
-    """SQL for :func:`site_of` (same regexes, RE2)."""
+    """SQL for :func:`site_of` (same regexes, RE2). Every ``regexp_extract`` is wrapped in
+    ``coalesce(..., '')``: DuckDB gives '' where BigQuery gives NULL for no match."""
     group = ", 1" if dialect == "duckdb" else ""
 
     def lit(text: str) -> str:
         return _literal(text, dialect)
     host = f"regexp_extract(lower(trim({source})), {lit(_HOST)}{group})"
-    host = f"regexp_replace({host}, {lit(_PREFIX)}, '')"
-    site = f"regexp_extract({host}, {lit(_SITE)}{group})"
-    return (f"(CASE WHEN strpos({host}, '.') > 0 AND coalesce({site}, '') <> '' "
+    host = f"regexp_replace(coalesce({host}, ''), {lit(_PREFIX)}, '')"
+    site = f"coalesce(regexp_extract({host}, {lit(_SITE)}{group}), '')"
+    return (f"(CASE WHEN strpos({host}, '.') > 0 AND {site} <> '' "
             f"THEN {site} ELSE coalesce({host}, '') END)")
 
 
