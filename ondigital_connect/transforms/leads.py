@@ -20,7 +20,8 @@ from collections.abc import Sequence
 
 from ondigital_connect.kpi.channels import Rule, channel_sql, touch_sql
 from ondigital_connect.transforms.ad_markets import campaign_market_sql
-from ondigital_connect.transforms.rollups import campaign_key, rate_sql
+from ondigital_connect.transforms.dialect import local_date
+from ondigital_connect.transforms.rollups import campaign_key, rate_join
 
 #: the tenant's time zone for lead dates: its orders' (the most common one), else UTC
 ZONE = """
@@ -30,7 +31,7 @@ SELECT coalesce((SELECT timezone FROM orders WHERE NOT is_test AND timezone IS N
 """
 
 #: SQL: the created date of lead ``l`` in the zone of ``_zone z``
-LEAD_DATE = "CAST(timezone(z.zone, l.created_at) AS DATE)"
+LEAD_DATE = local_date("l.created_at", "z.zone", "duckdb")
 
 #: campaign -> the market of its ad accounts, for campaigns whose spend all comes from
 #: accounts mapped to one market
@@ -69,7 +70,7 @@ SELECT k.lead_key, k.date,
        k.source, k.medium, k.campaign, k.is_won, k.value, k.currency, fx.rate AS fx_rate,
        CAST(CASE WHEN k.is_won THEN k.value * fx.rate END AS DECIMAL(38, 9)) AS won_value
 FROM keyed k LEFT JOIN _campaign_markets cm USING (campaign)
-LEFT JOIN LATERAL (SELECT {rate_sql('k.currency', 'k.date')} AS rate) fx ON true
+{rate_join('fx', 'k.currency', 'k.date')}
 """
 
 

@@ -23,20 +23,34 @@ from ondigital_connect.transforms.rollups import (
     ROLLUP_PRODUCTS,
     ROLLUP_SALES,
     campaign_key,
-    rate_sql,
+    rate_join,
     rollup_marketing,
     rollup_traffic,
 )
 
 _MONEY = "DECIMAL(38, 9)"
 
+# One rate per currency and day to the reporting currency (bound three times): direct rates,
+# inverted ones, and 1 for the reporting currency itself from the first day on. A day with two
+# rates (both directions quoted) keeps the higher; ``next_date`` is when the next rate starts.
 _RATES = f"""
 CREATE OR REPLACE TEMP TABLE _fx AS
-SELECT rate_date, base_currency AS currency, CAST(rate AS {_MONEY}) AS rate
-FROM fx_rates WHERE quote_currency = ?
+WITH quoted AS (
+    SELECT rate_date, base_currency AS currency, CAST(rate AS {_MONEY}) AS rate
+    FROM fx_rates WHERE quote_currency = ? AND base_currency <> quote_currency
+    UNION ALL
+    SELECT rate_date, quote_currency, CAST(1 / rate AS {_MONEY})
+    FROM fx_rates WHERE base_currency = ? AND quote_currency <> base_currency AND rate <> 0
+), daily AS (
+    SELECT currency, rate_date, rate,
+           row_number() OVER (PARTITION BY currency, rate_date ORDER BY rate DESC) AS nth
+    FROM quoted
+)
+SELECT currency, rate_date, rate,
+       lead(rate_date) OVER (PARTITION BY currency ORDER BY rate_date) AS next_date
+FROM daily WHERE nth = 1
 UNION ALL
-SELECT rate_date, quote_currency, CAST(1 / rate AS {_MONEY})
-FROM fx_rates WHERE base_currency = ? AND rate <> 0
+SELECT CAST(? AS VARCHAR), DATE '0001-01-01', CAST(1 AS {_MONEY}), CAST(NULL AS DATE)
 """
 
 # A line's net ex VAT is exact (price x quantity - discount - VAT); its gross ex VAT divides by
@@ -100,12 +114,12 @@ FROM orders o
 JOIN _touch t USING (order_key)
 LEFT JOIN _campaign_ids ci ON ci.id = t.campaign
 LEFT JOIN _line_sums s USING (order_key)
-LEFT JOIN LATERAL (SELECT ORDER_RATE AS rate) fx ON true
+ORDER_RATE
 WHERE NOT o.is_test AND SCOPE_ORDERS_O
 """
 
 _ORDER_FACTS = (_ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
-                .replace("ORDER_RATE", rate_sql("o.currency", "o.order_date")))
+                .replace("ORDER_RATE", rate_join("fx", "o.currency", "o.order_date")))
 
 _REFUND_FACTS = """
 CREATE OR REPLACE TABLE refund_facts AS
@@ -124,9 +138,9 @@ LEFT JOIN (SELECT rl.refund_key, sum(rl.tax) AS line_tax, sum(rl.quantity) AS un
                   sum(rl.quantity * coalesce(ol.unit_cost, 0)) AS cost
            FROM refund_lines rl LEFT JOIN order_lines ol USING (line_key)
            GROUP BY rl.refund_key) lt USING (refund_key)
-LEFT JOIN LATERAL (SELECT REFUND_RATE AS rate) fx ON true
+REFUND_RATE
 WHERE SCOPE_ORDERS_R
-""".replace("REFUND_RATE", rate_sql("r.currency", "r.refund_date"))
+""".replace("REFUND_RATE", rate_join("fx", "r.currency", "r.refund_date"))
 
 
 # Ad campaigns by id: a utm_campaign holding an ad platform's campaign id (Google's
@@ -161,10 +175,10 @@ def steps(rules: Sequence[Rule] = DEFAULT_RULES) -> list[Step]:
     """The DuckDB steps in order: (SQL, times it binds the currency, how it is scoped)."""
     grouped = channel_sql("source", "medium", "campaign_name", rules)
     line_facts = LINE_FACTS.replace("GROSS_LINE", _GROSS_LINE).replace("NET_LINE", _NET_LINE)
-    return [(_RATES, 2, "prelude"), (_CAMPAIGN_IDS, 0, "prelude"), (leads.ZONE, 0, "prelude"),
+    return [(_RATES, 3, "prelude"), (_CAMPAIGN_IDS, 0, "prelude"), (leads.ZONE, 0, "prelude"),
             (leads.CAMPAIGN_MARKETS, 0, "prelude"),
-            (_LINES, 0, "temp"), (_touched(rules), 0, "temp"), (_ORDER_FACTS, 2, "orders"),
-            (_REFUND_FACTS, 1, "orders"), (line_facts, 0, "orders"), (ROLLUP_SALES, 0, "dates"),
-            (ROLLUP_PRODUCTS, 0, "dates"), (rollup_marketing(grouped), 1, "full"),
-            (rollup_traffic(grouped), 0, "full"), (ROLLUP_INVENTORY, 1, "full"),
-            (leads.lead_facts(rules), 1, "leads"), (leads.ROLLUP_LEADS, 0, "lead_dates")]
+            (_LINES, 0, "temp"), (_touched(rules), 0, "temp"), (_ORDER_FACTS, 1, "orders"),
+            (_REFUND_FACTS, 0, "orders"), (line_facts, 0, "orders"), (ROLLUP_SALES, 0, "dates"),
+            (ROLLUP_PRODUCTS, 0, "dates"), (rollup_marketing(grouped), 0, "full"),
+            (rollup_traffic(grouped), 0, "full"), (ROLLUP_INVENTORY, 0, "full"),
+            (leads.lead_facts(rules), 0, "leads"), (leads.ROLLUP_LEADS, 0, "lead_dates")]

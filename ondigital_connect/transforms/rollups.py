@@ -61,13 +61,13 @@ def campaign_key(expr: str) -> str:
             f"ELSE regexp_replace({text}, '\\s+', '_', 'g') END)")
 
 
-def rate_sql(currency: str, day: str) -> str:
-    """SQL: the rate from ``currency`` to the reporting currency (bound once, as ``?``) on
-    ``day``: 1 for the same currency, else the latest ``_fx`` rate on or before the day (NULL
-    when there is none, so the amount stays empty rather than converted at 1)."""
-    return (f"(CASE WHEN {currency} = ? THEN CAST(1 AS DECIMAL(38, 9)) ELSE "
-            f"(SELECT x.rate FROM _fx x WHERE x.currency = {currency} AND x.rate_date <= {day} "
-            f"ORDER BY x.rate_date DESC LIMIT 1) END)")
+def rate_join(alias: str, currency: str, day: str) -> str:
+    """SQL: an as-of join whose ``{alias}.rate`` converts ``currency`` to the reporting
+    currency on ``day``: the latest ``_fx`` rate on or before the day, 1 for the reporting
+    currency itself, NULL when there is none (so the amount stays empty rather than converted
+    at 1). ``_fx`` holds one rate per currency and day, with the day the next one starts."""
+    return (f"ASOF LEFT JOIN _fx {alias} ON {alias}.currency = {currency} "
+            f"AND {alias}.rate_date <= {day}")
 
 
 def rollup_marketing(channel_case: str) -> str:
@@ -88,9 +88,9 @@ WITH ads AS (
            CASE a.source {mediums} ELSE 'paid' END AS medium,
            lower(trim(coalesce(a.campaign_name, ''))) AS campaign_name,
            coalesce(ci.campaign, {campaign_key('a.campaign_name')}) AS campaign,
-           a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value,
-           {rate_sql('a.currency', 'a.date')} AS rate
+           a.spend, a.impressions, a.clicks, a.conversions, a.conversion_value, x.rate
     FROM ad_insights a LEFT JOIN _campaign_ids ci ON ci.id = lower(trim(a.campaign_id))
+    {rate_join('x', 'a.currency', 'a.date')}
 ), placed AS (
     SELECT *, {market_sql('ads.campaign', 'ads.account_id')} AS market FROM ads
 )
@@ -175,9 +175,9 @@ CREATE OR REPLACE TABLE rollup_inventory AS
 SELECT i.snapshot_date AS date, coalesce(i.sku, p.sku, i.product_key) AS product,
        coalesce(p.category, '(not set)') AS category, coalesce(i.sku, '(not set)') AS sku,
        sum(i.on_hand) AS on_hand_units,
-       CAST(sum(i.on_hand * coalesce(i.unit_cost, p.unit_cost, 0) *
-                RATE)
+       CAST(sum(i.on_hand * coalesce(i.unit_cost, p.unit_cost, 0) * x.rate)
             AS DECIMAL(38, 9)) AS inventory_value
 FROM inventory_levels i LEFT JOIN products p USING (product_key)
+RATE_JOIN
 GROUP BY ALL
-""".replace("RATE", rate_sql("i.currency", "i.snapshot_date"))
+""".replace("RATE_JOIN", rate_join("x", "i.currency", "i.snapshot_date"))
