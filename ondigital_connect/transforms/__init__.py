@@ -1,4 +1,8 @@
-"""Transforms: canonical tables -> facts for the rollups (run by ``ondigital-connect build``)."""
+"""Transforms: canonical tables -> facts for the rollups (run by ``ondigital-connect build``).
+
+The SQL is written once, in DuckDB's dialect, and rendered per dialect by :mod:`.dialect`
+(:func:`statements` lists every statement of a build for a dialect); builds run on DuckDB.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ from dataclasses import dataclass
 
 from ondigital_connect.errors import ConfigError
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule
-from ondigital_connect.transforms import ad_markets, leads, order_facts, runner
+from ondigital_connect.transforms import ad_markets, plan, runner
 from ondigital_connect.transforms.ad_markets import NO_MARKETS, AdMarkets
+from ondigital_connect.transforms.dialect import DIALECTS, Statement, execute
 from ondigital_connect.warehouse.base import Warehouse
+
+__all__ = ["DIALECTS", "BuildStats", "Statement", "build", "statements"]
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
@@ -44,15 +51,31 @@ def build(warehouse: Warehouse, *, reporting_currency: str,
     if not _CURRENCY.fullmatch(reporting_currency):
         raise ConfigError(f"reporting currency must be an ISO code like SEK, not "
                           f"{reporting_currency!r}")
-    if getattr(warehouse, "dialect", None) != "duckdb":
-        raise ConfigError("transforms run on DuckDB only so far")
+    dialect = getattr(warehouse, "dialect", None)
+    if dialect != "duckdb":
+        raise ConfigError(f"transforms run on DuckDB only so far, not on {dialect}: running "
+                          "them on BigQuery arrives with the BigQuery warehouse (`ondigital-"
+                          "connect build --print-sql --dialect bigquery` shows the SQL)")
     with warehouse.transaction():
         ad_markets.load(warehouse, markets)
-        mode, rebuilt = runner.run(warehouse, order_facts.steps(rules), reporting_currency,
-                                   rules, full=full, markets=markets)
-        ((orders, missing),) = warehouse.fetch(
-            "SELECT count(*), count(*) FILTER (WHERE fx_rate IS NULL) FROM order_facts")
-        ((refunds,),) = warehouse.fetch("SELECT count(*) FROM refund_facts")
-        ((lead_count, leads_missing),) = warehouse.fetch(leads.COUNTS)
+        mode, rebuilt = runner.run(warehouse, reporting_currency, rules, full=full,
+                                   markets=markets)
+        ((orders, missing),), ((refunds,),), ((lead_count, leads_missing),) = (
+            execute(warehouse, statement) for statement in plan.COUNTS)
     return BuildStats(int(orders), int(refunds), int(missing), mode, rebuilt, int(lead_count),
                       int(leads_missing))
+
+
+def statements(dialect: str = "duckdb", *, rules: Sequence[Rule] = DEFAULT_RULES,
+               incremental: bool = False, pretty: bool = False) -> list[Statement]:
+    """Every statement a build runs, in order, rendered for ``dialect`` (``duckdb`` or
+    ``bigquery``): each with its name and the names of the values it binds (``currency``,
+    the reporting currency; marks and keys for the build log). Ad-market rows appear once,
+    as the template each mapping entry fills. ``incremental`` gives the statements of a build
+    that rebuilds only what changed. A ConfigError names a statement that cannot be
+    rendered faithfully."""
+    sources = [*runner.control(), *ad_markets.TABLES, ad_markets.ACCOUNT_ROW,
+               ad_markets.CAMPAIGN_ROW, *plan.prelude(rules), *runner.keys(),
+               *(runner.affected() if incremental else ()),
+               *plan.body(rules, incremental=incremental), *runner.record(), *plan.COUNTS]
+    return [statement.render(dialect, pretty=pretty) for statement in sources]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ondigital_connect.errors import ConfigError
+from ondigital_connect.transforms.dialect import Statement, execute
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +52,18 @@ NO_MARKETS = AdMarkets()
 _SECTION_KEYS = {"accounts", "campaigns"}
 _CAMPAIGN_KEYS = {"pattern", "market"}
 
-_TABLES = (
-    "CREATE OR REPLACE TEMP TABLE _ad_market_accounts (account_id VARCHAR, market VARCHAR)",
-    "CREATE OR REPLACE TEMP TABLE _ad_market_campaigns (position INTEGER, pattern VARCHAR, "
-    "market VARCHAR)",
+#: the two temporary tables, and the row each mapping entry becomes (bound values only)
+TABLES = (
+    Statement("_ad_market_accounts", "CREATE OR REPLACE TEMP TABLE _ad_market_accounts "
+              "(account_id VARCHAR, market VARCHAR)"),
+    Statement("_ad_market_campaigns", "CREATE OR REPLACE TEMP TABLE _ad_market_campaigns "
+              "(position INTEGER, pattern VARCHAR, market VARCHAR)"),
 )
+ACCOUNT_ROW = Statement("_ad_market_accounts row",
+                        "INSERT INTO _ad_market_accounts VALUES (?, ?)", ("account_id", "market"))
+CAMPAIGN_ROW = Statement("_ad_market_campaigns row",
+                         "INSERT INTO _ad_market_campaigns VALUES (?, ?, ?)",
+                         ("position", "pattern", "market"))
 
 
 def markets_key(markets: AdMarkets) -> str:
@@ -133,13 +141,13 @@ def like_pattern(pattern: str) -> str:
 
 def load(warehouse: Any, markets: AdMarkets) -> None:
     """Fill the two temporary tables the marketing and lead steps read (bound values only)."""
-    for sql in _TABLES:
-        warehouse.fetch(sql)
+    for statement in TABLES:
+        execute(warehouse, statement)
     for account, market in markets.accounts:
-        warehouse.fetch("INSERT INTO _ad_market_accounts VALUES (?, ?)", [account, market])
+        execute(warehouse, ACCOUNT_ROW, {"account_id": account, "market": market})
     for position, rule in enumerate(markets.campaigns, 1):
-        warehouse.fetch("INSERT INTO _ad_market_campaigns VALUES (?, ?, ?)",
-                        [position, like_pattern(rule.pattern), rule.market])
+        execute(warehouse, CAMPAIGN_ROW, {"position": position, "market": rule.market,
+                                          "pattern": like_pattern(rule.pattern)})
 
 
 def campaign_market_sql(campaign: str) -> str:

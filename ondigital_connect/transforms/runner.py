@@ -11,14 +11,14 @@ rebuilds in whole. Both ways give the same tables (a test holds them equal).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from ondigital_connect.kpi.channels import Rule
+from ondigital_connect.transforms import plan
 from ondigital_connect.transforms.ad_markets import NO_MARKETS, AdMarkets, markets_key
+from ondigital_connect.transforms.dialect import Statement, execute
 from ondigital_connect.transforms.leads import LEAD_DATE
-from ondigital_connect.transforms.order_facts import SCOPES_FULL, SCOPES_INCREMENTAL, Step
 
 _BUILDS = """
 CREATE TABLE IF NOT EXISTS _builds (
@@ -54,14 +54,58 @@ SELECT date FROM lead_facts WHERE lead_key IN (SELECT lead_key FROM _affected_le
 UNION SELECT {LEAD_DATE} AS date FROM leads l CROSS JOIN _zone z
 WHERE l.lead_key IN (SELECT lead_key FROM _affected_leads)
 """
-#: incremental scope -> the rows it deletes before re-inserting them
-_SCOPE_ROWS = {"orders": "order_key IN (SELECT order_key FROM _affected)",
-               "dates": "date IN (SELECT date FROM _dates)",
-               "leads": "lead_key IN (SELECT lead_key FROM _affected_leads)",
-               "lead_dates": "date IN (SELECT date FROM _lead_dates)"}
 _FACTS = {"order_facts", "refund_facts", "line_facts", "rollup_sales", "rollup_products",
           "lead_facts", "rollup_leads"}
-_CREATE = re.compile(r"^\s*CREATE OR REPLACE (TEMP )?TABLE (\w+) AS\s(.*)$", re.DOTALL)
+
+#: what a build depends on besides the synced rows (a change makes the next build full)
+_FX_KEY = Statement("fx key", "SELECT CAST(count(*) AS VARCHAR) || '/' || "
+                              "coalesce(CAST(max(_synced_at) AS VARCHAR), '') FROM fx_rates")
+_CAMPAIGNS_KEY = Statement("campaigns key", """
+SELECT coalesce(md5(string_agg(id || '=' || campaign, ',' ORDER BY id NULLS FIRST)), '')
+FROM _campaign_ids""")
+_MARKETS_KEY = Statement("markets key", """
+SELECT coalesce(md5(string_agg(campaign || '=' || market, ',' ORDER BY campaign NULLS FIRST)),
+                '') FROM _campaign_markets""")
+_ZONE_KEY = Statement("zone key", "SELECT zone FROM _zone")
+_SYNC_MARKS = Statement("sync marks", "SELECT (SELECT max(_synced_at) FROM orders), "
+                                      "(SELECT max(_synced_at) FROM leads)")
+#: the tables of the schema (on BigQuery, of the job's default dataset)
+_TABLES = Statement(
+    "tables", "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'",
+    explicit=(("bigquery", "SELECT table_name FROM INFORMATION_SCHEMA.TABLES"),))
+_LAST_BUILD = Statement("last build", f"SELECT {', '.join((*_KEYS, *_MARKS))} FROM _builds "
+                                      "ORDER BY built_at DESC LIMIT 1")
+_RECORD = Statement(
+    "record build", f"INSERT INTO _builds (built_at, {', '.join((*_KEYS, *_MARKS))}, mode) "
+                    f"VALUES (now(), {', '.join('?' for _ in (*_KEYS, *_MARKS))}, ?)",
+    (*_KEYS, *_MARKS, "mode"))
+_REBUILT = {"incremental": Statement("orders rebuilt", "SELECT count(*) FROM _affected"),
+            "full": Statement("orders built", "SELECT count(*) FROM order_facts")}
+
+
+def control() -> list[Statement]:
+    """``_builds``, the build log: created, or given the columns an older one lacks."""
+    return [Statement("_builds", _BUILDS),
+            *(Statement(f"_builds {c.split()[0]}", f"ALTER TABLE _builds ADD COLUMN IF NOT "
+                                                   f"EXISTS {c}") for c in _BUILDS_ADDED)]
+
+
+def keys() -> list[Statement]:
+    """What decides whether a build may be incremental, in order."""
+    return [_FX_KEY, _CAMPAIGNS_KEY, _MARKETS_KEY, _ZONE_KEY, _SYNC_MARKS, _TABLES, _LAST_BUILD]
+
+
+def affected() -> list[Statement]:
+    """The orders, dates, leads and lead dates an incremental build rebuilds."""
+    return [Statement("_affected", _AFFECTED, ("orders_mark",)),
+            Statement("_dates", _DATES),
+            Statement("_affected_leads", _AFFECTED_LEADS, ("leads_mark", "leads_mark")),
+            Statement("_lead_dates", _LEAD_DATES)]
+
+
+def record() -> list[Statement]:
+    """How many orders were (re)built, and the build's row in ``_builds``."""
+    return [_REBUILT["incremental"], _REBUILT["full"], _RECORD]
 
 
 def rules_key(rules: Sequence[Rule]) -> str:
@@ -69,86 +113,46 @@ def rules_key(rules: Sequence[Rule]) -> str:
     return hashlib.sha256(repr(tuple(rules)).encode()).hexdigest()[:16]
 
 
-def run(warehouse: Any, steps: list[Step], currency: str, rules: Sequence[Rule], *,
-        full: bool, markets: AdMarkets = NO_MARKETS) -> tuple[str, int]:
-    """Run ``steps``; returns the mode used and how many orders were rebuilt."""
-    _control_table(warehouse)
-    for sql, binds, scope in steps:
-        if scope == "prelude":
-            warehouse.fetch(sql, [currency] * binds)
+def run(warehouse: Any, currency: str, rules: Sequence[Rule], *, full: bool,
+        markets: AdMarkets = NO_MARKETS) -> tuple[str, int]:
+    """Run the build's statements; returns the mode used and how many orders were rebuilt."""
+    for statement in control():
+        execute(warehouse, statement)
+    for statement in plan.prelude(rules):
+        execute(warehouse, statement, {"currency": currency})
     keys = _keys(warehouse, currency, rules, markets)
     previous = _previous(warehouse)
-    marks = warehouse.fetch("SELECT (SELECT max(_synced_at) FROM orders), "
-                            "(SELECT max(_synced_at) FROM leads)")[0]
+    marks = execute(warehouse, _SYNC_MARKS)[0]
     incremental = (not full and previous is not None and previous[:len(keys)] == keys
                    and previous[len(keys)] is not None)
     if incremental:
-        warehouse.fetch(_AFFECTED, [previous[len(keys)]])
-        warehouse.fetch(_DATES)
-        warehouse.fetch(_AFFECTED_LEADS, [previous[-1]] * 2)
-        warehouse.fetch(_LEAD_DATES)
-    for step in steps:
-        if step[2] != "prelude":
-            _apply(warehouse, step, currency, incremental)
-    rebuilt = (warehouse.fetch("SELECT count(*) FROM _affected")[0][0] if incremental
-               else warehouse.fetch("SELECT count(*) FROM order_facts")[0][0])
+        for statement in affected():
+            execute(warehouse, statement, {"orders_mark": previous[len(keys)],
+                                           "leads_mark": previous[-1]})
+    for statement in plan.body(rules, incremental=incremental):
+        execute(warehouse, statement, {"currency": currency})
     mode = "incremental" if incremental else "full"
-    columns = ("built_at", *_KEYS, *_MARKS, "mode")
-    warehouse.fetch(f"INSERT INTO _builds ({', '.join(columns)}) VALUES "
-                    f"(now(), {', '.join('?' for _ in columns[1:])})", [*keys, *marks, mode])
+    ((rebuilt,),) = execute(warehouse, _REBUILT[mode])
+    execute(warehouse, _RECORD, {**dict(zip(_KEYS, keys, strict=True)),
+                                 **dict(zip(_MARKS, marks, strict=True)), "mode": mode})
     return mode, int(rebuilt)
-
-
-def _control_table(warehouse: Any) -> None:
-    """Create ``_builds``, or add the columns an older one lacks."""
-    warehouse.fetch(_BUILDS)
-    for column in _BUILDS_ADDED:
-        warehouse.fetch(f"ALTER TABLE _builds ADD COLUMN IF NOT EXISTS {column}")
 
 
 def _keys(warehouse: Any, currency: str, rules: Sequence[Rule],
           markets: AdMarkets) -> tuple[str, ...]:
     """What a build depends on besides the synced rows; a change makes the next one full."""
-    ((fx,),) = warehouse.fetch(
-        "SELECT count(*) || '/' || coalesce(CAST(max(_synced_at) AS VARCHAR), '') FROM fx_rates")
-    ((campaigns,),) = warehouse.fetch(
-        "SELECT coalesce(md5(string_agg(id || '=' || campaign, ',' ORDER BY id)), '') "
-        "FROM _campaign_ids")
-    ((placed,),) = warehouse.fetch(
-        "SELECT coalesce(md5(string_agg(campaign || '=' || market, ',' ORDER BY campaign)), "
-        "'') FROM _campaign_markets")
-    ((zone,),) = warehouse.fetch("SELECT zone FROM _zone")
+    ((fx,),) = execute(warehouse, _FX_KEY)
+    ((campaigns,),) = execute(warehouse, _CAMPAIGNS_KEY)
+    ((placed,),) = execute(warehouse, _MARKETS_KEY)
+    ((zone,),) = execute(warehouse, _ZONE_KEY)
     return (currency, rules_key(rules), str(fx), str(campaigns),
             f"{markets_key(markets)}/{placed}", str(zone))
 
 
 def _previous(warehouse: Any) -> tuple | None:
     """The keys and marks of the last build, or None when its tables are missing."""
-    tables = {r[0] for r in warehouse.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+    tables = {r[0] for r in execute(warehouse, _TABLES)}
     if not tables >= _FACTS:
         return None
-    rows = warehouse.fetch(f"SELECT {', '.join((*_KEYS, *_MARKS))} FROM _builds "
-                           "ORDER BY built_at DESC LIMIT 1")
+    rows = execute(warehouse, _LAST_BUILD)
     return tuple(rows[0]) if rows else None
-
-
-def _apply(warehouse: Any, step: Step, currency: str, incremental: bool) -> None:
-    sql, binds, scope = step
-    params = [currency] * binds
-    if not incremental or scope in ("full", "temp"):
-        scopes = SCOPES_INCREMENTAL if incremental and scope == "temp" else SCOPES_FULL
-        warehouse.fetch(_scoped(sql, scopes), params)
-        return
-    match = _CREATE.match(_scoped(sql, SCOPES_INCREMENTAL))
-    if match is None:
-        raise ValueError(f"not a CREATE OR REPLACE TABLE step: {sql[:60]!r}")
-    table, select = match.group(2), match.group(3)
-    warehouse.fetch(f"DELETE FROM {table} WHERE {_SCOPE_ROWS[scope]}")
-    warehouse.fetch(f"INSERT INTO {table} BY NAME {select}", params)
-
-
-def _scoped(sql: str, scopes: dict[str, str]) -> str:
-    for name, condition in scopes.items():
-        sql = sql.replace(name, condition)
-    return sql
