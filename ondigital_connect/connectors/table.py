@@ -13,6 +13,7 @@ from typing import Any
 from ondigital_connect.connectors.base import SAMPLE_ROWS, DataQuery, Result, cap, resolve
 from ondigital_connect.connectors.fields import DATE_FIELDS, Field
 from ondigital_connect.kpi.filters import compile_where, fields_of
+from ondigital_connect.transforms.dialect import date_bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +66,7 @@ class TableConnector:
         return exprs
 
     def _date_sql(self, grain: str) -> str:
-        if grain == "day":
-            return self.date_column
-        return f"CAST(date_trunc('{grain}', {self.date_column}) AS DATE)"
+        return date_bucket(grain, self.date_column, "duckdb")
 
 
 def _date_fields() -> list[tuple[str, str, str]]:

@@ -18,6 +18,7 @@ from ondigital_connect.kpi.catalogue import METRICS
 from ondigital_connect.kpi.filters import Where, compile_where, fields_of
 from ondigital_connect.kpi.measures import Measure
 from ondigital_connect.kpi.registry import Metric, MetricRegistry
+from ondigital_connect.transforms.dialect import date_bucket
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # week: ISO week, starting Monday
 #: rollup -> its table (rollups not listed are not built yet)
@@ -181,9 +182,7 @@ def _sources(metrics: list[Metric]) -> dict[str, _Source]:
 
 
 def _bucket(query: KpiQuery, date_column: str) -> str:
-    if query.grain == "day":
-        return date_column
-    return f"CAST(date_trunc('{query.grain}', {date_column}) AS DATE)"
+    return date_bucket(query.grain, date_column, "duckdb")
 
 
 def _part(query: KpiQuery, source: _Source) -> tuple[str, list[Any]]:
