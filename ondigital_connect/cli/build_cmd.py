@@ -32,27 +32,41 @@ def build_config(channel_rules: Path | None, ad_markets: Path | None) -> tuple[A
 
 
 @click.command()
-@click.option("--warehouse", "warehouse_url", required=True,
-              help="Warehouse URL, e.g. duckdb:///data/acme.duckdb.")
-@click.option("--currency", "reporting_currency", required=True,
+@click.option("--warehouse", "warehouse_url",
+              help="Warehouse URL, e.g. duckdb:///data/acme.duckdb (not needed with "
+                   "--print-sql).")
+@click.option("--currency", "reporting_currency",
               help="The tenant's reporting currency (ISO code, e.g. SEK).")
 @channel_rules_option
 @ad_markets_option
-def build(warehouse_url: str, reporting_currency: str, channel_rules: Path | None,
-          ad_markets: Path | None) -> None:
+@click.option("--print-sql", is_flag=True,
+              help="Print the SQL of every statement a build runs instead of building.")
+@click.option("--dialect", type=click.Choice(["duckdb", "bigquery"]), default="duckdb",
+              show_default=True, help="The SQL dialect --print-sql renders.")
+@click.option("--incremental", is_flag=True,
+              help="With --print-sql: the statements of a build that rebuilds only what "
+                   "changed since the last one.")
+def build(warehouse_url: str | None, reporting_currency: str | None,
+          channel_rules: Path | None, ad_markets: Path | None, print_sql: bool, dialect: str,
+          incremental: bool) -> None:
     """Rebuild the KPI facts and rollups: channels, customer order sequence, ex-VAT money in
-    the reporting currency at each day's rate, leads, and ad spend by market."""
-    from ondigital_connect.transforms import build as run_build
-    from ondigital_connect.warehouse import connect
+    the reporting currency at each day's rate, leads, and ad spend by market.
 
-    currency = reporting_currency.upper()
+    With --print-sql, print the build's SQL for a dialect instead (written once, rendered
+    per dialect; parameters are ? on DuckDB and @name on BigQuery).
+    """
     try:
         rules, markets = build_config(channel_rules, ad_markets)
-        wh = connect(warehouse_url)
-        try:
-            stats = run_build(wh, reporting_currency=currency, rules=rules, markets=markets)
-        finally:
-            wh.close()
+        if print_sql:
+            _print_sql(dialect, rules, incremental)
+            return
+        if not warehouse_url or not reporting_currency:
+            raise click.UsageError("--warehouse and --currency are required to build "
+                                   "(or give --print-sql)")
+        if incremental or dialect != "duckdb":
+            raise click.UsageError("--dialect and --incremental go with --print-sql")
+        currency = reporting_currency.upper()
+        stats = _run(warehouse_url, currency, rules, markets)
     except OnDigitalError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"order_facts: {stats.orders:,} orders; refund_facts: {stats.refunds:,} refunds; "
@@ -62,3 +76,23 @@ def build(warehouse_url: str, reporting_currency: str, channel_rules: Path | Non
         if count:
             click.echo(f"warning: {count:,} {what} have no exchange rate to {currency} on or "
                        "before their date (amounts left empty)", err=True)
+
+
+def _run(warehouse_url: str, currency: str, rules: Any, markets: Any) -> Any:
+    from ondigital_connect.transforms import build as run_build
+    from ondigital_connect.warehouse import connect
+
+    wh = connect(warehouse_url)
+    try:
+        return run_build(wh, reporting_currency=currency, rules=rules, markets=markets)
+    finally:
+        wh.close()
+
+
+def _print_sql(dialect: str, rules: Any, incremental: bool) -> None:
+    """Each statement as ``-- name (binds ...)`` then its SQL and a semicolon."""
+    from ondigital_connect.transforms import statements
+
+    for statement in statements(dialect, rules=rules, incremental=incremental, pretty=True):
+        binds = f" (binds {', '.join(statement.params)})" if statement.params else ""
+        click.echo(f"-- {statement.name}{binds}\n{statement.sql.strip()};\n")
