@@ -36,10 +36,12 @@ def run_ours(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
     from ondigital_connect.sync import SyncEngine
     from ondigital_connect.warehouse import DuckDBWarehouse
 
-    settings = ShopifySettings(shop=shop, token=token, base_url=url, orders_page_size=250)
+    settings = ShopifySettings(shop=shop, token=token, base_url=url, orders_page_size=250,
+                              page_workers=int(os.environ.get("BENCH_PAGE_WORKERS", "2")))
     source = ShopifySource(settings, pseudonym_key=b"bench")
     wh = DuckDBWarehouse(db, memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", "2GB"),
-                         checkpoint_threshold=os.environ.get("BENCH_DUCKDB_CHECKPOINT", "256MB"))
+                         checkpoint_threshold=os.environ.get("BENCH_DUCKDB_CHECKPOINT", "256MB"),
+                         threads=int(os.environ.get("BENCH_DUCKDB_THREADS", "2")))
     engine = SyncEngine(wh, tenant="bench", lock_dir=Path(db).parent / "locks")
     start = time.perf_counter()
     run = engine.run(source, "orders", batch_size=batch_size)

@@ -28,7 +28,23 @@ from __future__ import annotations
 
 
 class OnDigitalError(Exception):
-    """Root: ``except OnDigitalError`` catches only our errors."""
+    """Root: ``except OnDigitalError`` catches only our errors.
+
+    Errors pickle with their message and attributes (``source``, ``retry_after``...), even
+    where ``__init__`` takes other arguments, so one raised in a worker process (a page
+    worker) arrives in the parent as itself.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[OnDigitalError], args: tuple[object, ...],
+             state: dict[str, object]) -> OnDigitalError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class Retryable:

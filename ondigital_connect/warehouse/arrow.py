@@ -38,10 +38,13 @@ def _json_text(value: Any) -> str | None:
 def to_arrow(spec: TableSpec, rows: Sequence[dict[str, Any]] | Columns, **stamp: Any) -> pa.Table:
     """Build an Arrow table column by column (10x faster than row-wise conversion).
 
-    ``rows`` are row dicts or ``Columns`` (taken as they are). ``stamp`` sets a column to one
-    value for every row (``_synced_at``, ``_run_id``). Missing keys become NULL; keys the
-    spec does not know are ignored.
+    ``rows`` are row dicts, ``Columns`` (taken as they are) or an Arrow table already typed
+    by the spec (its stamp columns are set, columns the spec does not know are dropped).
+    ``stamp`` sets a column to one value for every row (``_synced_at``, ``_run_id``).
+    Missing keys become NULL; keys the spec does not know are ignored.
     """
+    if isinstance(rows, pa.Table):
+        return _restamped(spec, rows, stamp)
     n = len(rows)
     names = [c.name for c in spec.columns if c.name not in stamp]
     if isinstance(rows, Columns):
@@ -54,6 +57,17 @@ def to_arrow(spec: TableSpec, rows: Sequence[dict[str, Any]] | Columns, **stamp:
         elif col.sql_type == "JSON":
             columns[col.name] = [_json_text(v) for v in columns[col.name]]
     return pa.Table.from_pydict(columns, schema=arrow_schema(spec))
+
+
+def _restamped(spec: TableSpec, table: pa.Table, stamp: dict[str, Any]) -> pa.Table:
+    """``table`` in the spec's column order with the ``stamp`` columns set."""
+    schema = arrow_schema(spec)
+    missing = [f.name for f in schema if f.name not in stamp and f.name not in table.column_names]
+    if missing:
+        raise ValueError(f"{spec.name}: Arrow rows lack columns {', '.join(missing)}")
+    arrays = [pa.repeat(pa.scalar(stamp[f.name], f.type), table.num_rows) if f.name in stamp
+              else table.column(f.name) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _transpose(rows: list[dict[str, Any]], names: list[str]) -> list[Sequence[Any]]:

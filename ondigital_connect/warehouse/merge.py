@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ondigital_connect.models.columns import Columns
 from ondigital_connect.models.spec import TableSpec
 from ondigital_connect.models.tables import children_of
@@ -12,7 +15,7 @@ from ondigital_connect.models.tables import children_of
 PARENT_SEQ = "_parent_seq"
 
 
-Rows = Sequence[dict[str, Any]]  # row dicts or Columns
+Rows = Sequence[dict[str, Any]]  # row dicts or Columns (or an Arrow table, see dedupe_batch)
 
 
 def key_of(spec: TableSpec, row: dict[str, Any]) -> Any:
@@ -23,7 +26,9 @@ def key_of(spec: TableSpec, row: dict[str, Any]) -> Any:
 
 
 def column(rows: Rows, name: str) -> list[Any]:
-    """One column of row dicts or ``Columns``."""
+    """One column of row dicts, ``Columns`` or an Arrow table."""
+    if isinstance(rows, pa.Table):
+        return rows.column(name).to_pylist()
     if isinstance(rows, Columns):
         return rows.column(name)
     return [row[name] for row in rows]
@@ -35,7 +40,17 @@ def _keys(spec: TableSpec, rows: Rows) -> list[Any]:
 
 
 def _take(rows: Rows, indexes: Sequence[int]) -> Rows:
-    return rows.take(indexes) if isinstance(rows, Columns) else [rows[i] for i in indexes]
+    if isinstance(rows, pa.Table | Columns):
+        return rows.take(indexes)  # type: ignore[return-value]
+    return [rows[i] for i in indexes]
+
+
+def _all_distinct(spec: TableSpec, rows: Rows) -> bool:
+    """For an Arrow table with a one-column key, whether no key repeats (counted in Arrow)."""
+    if not isinstance(rows, pa.Table) or len(spec.primary_key) != 1:
+        return False
+    key = rows.column(spec.primary_key[0])
+    return pc.count_distinct(key, mode="all").as_py() == len(key)
 
 
 def dedupe_batch(root: TableSpec, rows: Mapping[str, Rows]) -> tuple[Mapping[str, Rows], int]:
@@ -47,6 +62,8 @@ def dedupe_batch(root: TableSpec, rows: Mapping[str, Rows]) -> tuple[Mapping[str
     Returns the de-duplicated rows and how many root rows were dropped as repeats.
     """
     root_rows = rows.get(root.name, [])
+    if _all_distinct(root, root_rows):
+        return rows, 0
     keys = _keys(root, root_rows)
     versions = column(root_rows, root.version_column) if root.version_column else None
     best: dict[Any, int] = {}
@@ -66,6 +83,11 @@ def dedupe_batch(root: TableSpec, rows: Mapping[str, Rows]) -> tuple[Mapping[str
 
 
 def _children_of_winners(child: TableSpec, rows: Rows, keep: set[int], parents: Rows) -> Rows:
+    if isinstance(rows, pa.Table):
+        if PARENT_SEQ not in rows.column_names:
+            raise ValueError(f"{child.name}: Arrow child rows need {PARENT_SEQ}")
+        wanted = pa.array(sorted(keep), pa.int64())
+        return rows.filter(pc.is_in(rows.column(PARENT_SEQ), value_set=wanted))
     if isinstance(rows, Columns) and PARENT_SEQ in rows.data:
         seqs = rows.data[PARENT_SEQ]
         return rows.take([i for i, seq in enumerate(seqs) if seq in keep])

@@ -19,6 +19,7 @@ from ondigital_connect.errors import (
 from ondigital_connect.gcpause import gc_paused
 from ondigital_connect.http import HttpClient, RetryPolicy
 from ondigital_connect.sources.shopify.payloads import JsonValidator
+from ondigital_connect.sources.shopify.skim import PageSkim
 
 log = logging.getLogger(__name__)
 SOURCE = "shopify"
@@ -60,11 +61,15 @@ class ThrottleStatus:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A decoded reply: ``payload`` has ``data``/``errors``/``extensions``; ``typed`` says the
-    whole ``data`` already passed the page validator, ``content`` is the raw body."""
+    whole ``data`` already passed the page validator, ``content`` is the raw body.
+    ``skimmed`` says only ``pageInfo`` and ``extensions`` were read (see ``skim``): the nodes
+    are still in ``content``.
+    """
 
     payload: dict[str, Any]
     typed: bool
     content: bytes
+    skimmed: bool = False
 
 
 def _throttle(payload: Mapping[str, Any]) -> ThrottleStatus | None:
@@ -125,9 +130,10 @@ class GraphQLClient:
 
     def execute(
         self, query: str, variables: Mapping[str, Any], *,
-        page: JsonValidator | None = None,
+        page: JsonValidator | PageSkim | None = None,
     ) -> Reply:
-        """Run ``query``; with ``page``, validate the whole reply with it in the same pass."""
+        """Run ``query``; with ``page``, validate the whole reply with it in the same pass
+        (or, with a ``PageSkim``, read only its page info and extensions)."""
         self.pace()
         body = {"query": query, "variables": dict(variables)}
         reply: Reply = self.http.post_json(
@@ -149,8 +155,24 @@ class GraphQLClient:
             self.throttle = None
 
     @staticmethod
-    def _decoder(page: JsonValidator | None) -> Callable[[bytes], Reply]:
+    def decode(content: bytes, page: JsonValidator) -> Reply:
+        """A body decoded as ``execute`` would with ``page`` (MalformedResponse if not JSON)."""
+        try:
+            return GraphQLClient._decoder(page)(content)
+        except ValueError as exc:
+            raise MalformedResponse(SOURCE, f"reply is not a JSON object: {exc}") from None
+
+    @staticmethod
+    def _decoder(page: JsonValidator | PageSkim | None) -> Callable[[bytes], Reply]:
         def decode(content: bytes) -> Reply:
+            if isinstance(page, PageSkim):
+                skimmed = page.read(content)
+                if skimmed is not None:
+                    return Reply(skimmed, False, content, skimmed=True)
+                return full(content, None)
+            return full(content, page)
+
+        def full(content: bytes, page: JsonValidator | None) -> Reply:
             with gc_paused():  # a page is ~10^5 acyclic containers: no collections meanwhile
                 if page is not None:
                     try:
@@ -205,7 +227,7 @@ class GraphQLClient:
 
     def sized(
         self, query: str, variables: Mapping[str, Any], first: int, *,
-        page: JsonValidator | None = None,
+        page: JsonValidator | PageSkim | None = None,
     ) -> tuple[Reply, int]:
         """Run with ``$first`` = ``first``, at least halving it on ``MAX_COST_EXCEEDED``.
 

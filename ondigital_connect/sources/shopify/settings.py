@@ -38,6 +38,11 @@ class ShopifySettings(BaseModel):
         default=True, description="Request the next page while the current one is processed.")
     prefetch_depth: int = Field(
         default=2, ge=1, le=64, description="At most this many pages fetched ahead (prefetch).")
+    page_workers: int = Field(
+        default=0, ge=0, le=16,
+        description="Worker processes that validate and map order pages (0: this process "
+                    "does it all). Reading is bound by one core; on a long sync with a spare "
+                    "core, 2 workers roughly double the orders read per second.")
 
     @field_validator("shop")
     @classmethod

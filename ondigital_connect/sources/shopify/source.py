@@ -23,6 +23,14 @@ from ondigital_connect.sources.shopify.context import AmountError
 from ondigital_connect.sources.shopify.graphql import GraphQLClient, Reply, dig, next_cursor
 from ondigital_connect.sources.shopify.nested import Missing, Nested
 from ondigital_connect.sources.shopify.settings import ShopifySettings
+from ondigital_connect.sources.shopify.skim import PageSkim
+from ondigital_connect.sources.shopify.workers import (
+    Decoded,
+    PageWorkers,
+    WorkerSetup,
+    batches_in_workers,
+    page_tables,
+)
 from ondigital_connect.warehouse.merge import PARENT_SEQ
 
 ORDER_TABLES = ("orders", "order_lines", "refunds", "refund_lines")
@@ -32,6 +40,7 @@ _ENVELOPES = {
     "productVariants": p.VARIANT.envelope("productVariants"),
     "inventory": p.STOCKED.envelope("productVariants"),
 }
+_SKIMS = {"orders": PageSkim("orders")}
 
 
 def _streams(lookback: dt.timedelta) -> Mapping[str, StreamSpec]:
@@ -74,6 +83,10 @@ def _prepared(pages: Iterator[_Page], prepare: Callable[[_Page], None]) -> Itera
             close()
 
 
+def _skimmed_body(page: _Page) -> bytes | None:
+    return page.reply.content if page.reply.skimmed else None
+
+
 def _later(a: dt.datetime | None, b: dt.datetime) -> dt.datetime:
     return b if a is None or b > a else a
 
@@ -87,9 +100,20 @@ class _Page:
     def __init__(self, reply: Reply, root: str) -> None:
         self.reply = reply
         self.root = root
-        self.nodes: list[Any] = dig(reply.payload["data"], (root,))["nodes"]
-        self._raw: list[Any] | None = None if reply.typed else self.nodes
         self.missing: dict[int, Missing] = {}
+        if reply.skimmed:  # nodes still in the body: a worker decodes them, or ``decoded``
+            self.nodes: list[Any] = []
+            self._raw: list[Any] | None = None
+            return
+        self.nodes = dig(reply.payload["data"], (root,))["nodes"]
+        self._raw = None if reply.typed else self.nodes
+
+    def decoded(self, envelope: p.JsonValidator) -> _Page:
+        """This page with its nodes decoded (a skimmed page is decoded now, in full)."""
+        if not self.reply.skimmed:
+            return self
+        reply = GraphQLClient.decode(self.reply.content, envelope)
+        return _Page(reply, self.root)
 
     def raw(self, index: int) -> Any:
         """The node as Shopify sent it (re-read from the body only when needed)."""
@@ -127,6 +151,7 @@ class ShopifySource:
         self.nested = Nested(self.gql, refunds_first=settings.refunds_page_size,
                              refund_lines_first=settings.refund_lines_page_size)
         self._ctx: m.ShopContext | None = None
+        self.pages_in_workers = 0  # order pages the last read had mapped by workers
         if settings.lookback_days != 2:
             self.streams = _streams(dt.timedelta(days=settings.lookback_days))  # type: ignore[misc]
 
@@ -138,6 +163,10 @@ class ShopifySource:
     def close(self) -> None:
         """Close the HTTP session."""
         self.http.close()
+
+    def use_context(self, ctx: m.ShopContext) -> None:
+        """Take the shop's time zone and currency as known (a page worker's are sent)."""
+        self._ctx = ctx
 
     def context(self) -> m.ShopContext:
         """Time zone and currency of the shop, fetched once per instance."""
@@ -169,21 +198,23 @@ class ShopifySource:
 
     def _pages(
         self, query: str, variables: Mapping[str, Any], root: str, first: int, envelope: str,
-        prepare: Callable[[_Page], None] | None = None,
+        prepare: Callable[[_Page], None] | None = None, *, skim: bool = False,
     ) -> Iterator[_Page]:
         """Pages of a top-level connection, each with its nested follow-ups (``prepare``).
 
         With ``prefetch_pages`` a worker thread fetches (and validates) up to
         ``prefetch_depth`` pages ahead while the caller maps and loads, so the shop's time and
         ours overlap. Follow-ups are fetched on the caller's thread, so they do not hold up
-        the next page.
+        the next page. With ``skim`` pages come with only their cursor read (``skim``).
         """
         size = first
+
+        decoder = _SKIMS[envelope] if skim else _ENVELOPES[envelope]
 
         def fetch(cursor: str | None) -> tuple[_Page, str | None]:
             nonlocal size
             reply, size = self.gql.sized(
-                query, {**variables, "after": cursor}, size, page=_ENVELOPES[envelope])
+                query, {**variables, "after": cursor}, size, page=decoder)
             page = _Page(reply, root)
             return page, next_cursor(dig(page.reply.payload["data"], (root,)), (root,))
 
@@ -220,10 +251,46 @@ class ShopifySource:
         variables = {"query": search_query(window), "lines": s.line_items_page_size,
                      "refunds": s.refunds_page_size, "refundLines": s.refund_lines_page_size}
         self.context()
+        if s.page_workers:
+            yield from self._orders_in_workers(variables, batch_size)
+            return
         pages = self._pages(q.ORDERS, variables, "orders", s.orders_page_size, "orders",
                             prepare=self._order_follow_ups)
         yield from self._batches(pages, batch_size, ORDER_TABLES, self._orders_page,
                                  columnar=True)
+
+    def _orders_in_workers(self, variables: dict[str, Any], batch_size: int,
+                           ) -> Iterator[Batch]:
+        """Orders with pages decoded and mapped by ``page_workers`` processes (``workers``)."""
+        s, ctx = self.settings, self.context()
+        workers = PageWorkers(s.page_workers, WorkerSetup(s, self._key, ctx.timezone,
+                                                          ctx.currency))
+        pages = self._pages(q.ORDERS, variables, "orders", s.orders_page_size, "orders",
+                            skim=True)
+        try:
+            yield from batches_in_workers(pages, workers, batch_size, body=_skimmed_body,
+                                          here=self._order_page_here)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+            workers.close()
+            self.pages_in_workers = workers.decoded
+
+    def order_page(self, content: bytes) -> Decoded:
+        """One skimmed page body decoded, completed and mapped (what a worker does)."""
+        return self._order_page_here(_Page(Reply({}, False, content, skimmed=True), "orders"))
+
+    def _order_page_here(self, page: _Page) -> Decoded:
+        """One page decoded, completed and mapped in this process, as without workers."""
+        page = page.decoded(_ENVELOPES["orders"])
+        self._order_follow_ups(page)
+        batch = _new_batch(ORDER_TABLES, columnar=True)
+        with gc_paused():
+            self._orders_page(page, batch, set())
+            mapped = m.OrderColumns(*(batch.rows[table] for table in ORDER_TABLES))
+            decoded = page_tables(mapped, batch.received, tuple(batch.drift))
+        return decoded, batch.rejects
 
     def _key_of(self, raw: Any) -> str | None:
         gid = raw.get("id") if isinstance(raw, dict) else None

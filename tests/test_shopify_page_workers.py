@@ -1,0 +1,204 @@
+"""Order pages mapped in worker processes (``page_workers``) load exactly what one process does.
+
+The same shop (with cut-off nested connections, a drifted field and a malformed order) is
+synced twice: in one process, and with two spawned workers. Every row of every order table,
+the rejects, the drift, the run counts and the state must be equal. A twin drops one worker
+page and the comparison must fail. Pages alternate between workers and this process in one
+test, so page order and ``_parent_seq`` offsets across both paths are checked too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from ondigital_connect.errors import (
+    MalformedResponse,
+    RateLimited,
+    RecordValidationError,
+    RequestsExhausted,
+    SourceAuthError,
+    SourceUnavailable,
+    SyncAlreadyRunning,
+)
+from ondigital_connect.models.columns import Columns
+from ondigital_connect.models.tables import get_table
+from ondigital_connect.sandbox import ShopifySandbox
+from ondigital_connect.simulate import SimulatedBusiness
+from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
+from ondigital_connect.sources.shopify import workers as workers_module
+from ondigital_connect.sources.shopify.graphql import CostExceeded
+from ondigital_connect.sources.shopify.workers import PageWorkers
+from ondigital_connect.sync import SyncEngine
+from ondigital_connect.warehouse import DuckDBWarehouse
+from ondigital_connect.warehouse.merge import PARENT_SEQ, dedupe_batch
+
+TOKEN = "shpat_workers_secret"  # noqa: S105 - the sandbox's token
+KEY = b"workers-key"
+TABLES = (("orders", "order_key"), ("order_lines", "line_key"), ("refunds", "refund_key"),
+          ("refund_lines", "refund_line_key"))
+STAMPS = ("_synced_at", "_run_id")
+
+
+@pytest.fixture(scope="module")
+def business() -> SimulatedBusiness:
+    return SimulatedBusiness(seed=5, orders=160, lines_per_order=3, start=dt.date(2026, 9, 1))
+
+
+@pytest.fixture
+def shop(business: SimulatedBusiness) -> Iterator[ShopifySandbox]:
+    orders = list(business.orders(as_of=business.now))
+    with ShopifySandbox(business, token=TOKEN, plan="unlimited", max_query_cost=None) as s:
+        s.as_of = business.now
+        s.overrides.patch(orders[10].order_id, {"giftMessage": "hi"})  # drift
+        s.overrides.patch(orders[40].order_id, {  # a malformed order: rejected
+            "totalPriceSet": {"shopMoney": {"amount": "abc", "currencyCode": "SEK"}}})
+        yield s
+
+
+def sync(shop: ShopifySandbox, business: SimulatedBusiness, folder: Path,
+         workers: int) -> tuple[dict[str, Any], ShopifySource]:
+    """One first sync into a fresh file; every row (without load stamps) and the run.
+
+    Two pages start with the previous page's last order, once inside a batch and once at a
+    batch's edge: the repeat is dropped by ``_parent_seq``, with its children.
+    """
+    shop.faults.add("duplicate_across_pages", after=3, times=2, match="orders")
+    source = ShopifySource(ShopifySettings(
+        shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=15,
+        line_items_page_size=2, refunds_page_size=1, page_workers=workers),
+        pseudonym_key=KEY)
+    warehouse = DuckDBWarehouse(folder / f"w{workers}.duckdb")
+    try:
+        engine = SyncEngine(warehouse, tenant="t", lock_dir=folder / "locks",
+                            clock=lambda: business.now)
+        run = engine.run(source, "orders", batch_size=40)
+        out: dict[str, Any] = {"run": (run.status, run.received, run.fetched, run.loaded,
+                                       run.rejected, run.duplicates)}
+        for table, key in TABLES:
+            names = [c.name for c in get_table(table).columns if c.name not in STAMPS]
+            out[table] = warehouse.fetch(f"SELECT {', '.join(names)} FROM {table} ORDER BY {key}")
+        out["rejects"] = warehouse.fetch("SELECT record_key, reason, raw_json FROM _rejects "
+                                         "ORDER BY record_key")
+        out["drift"] = warehouse.fetch("SELECT field_path, example FROM _schema_drift")
+        out["state"] = warehouse.fetch("SELECT cursor FROM _sync_state")
+    finally:
+        warehouse.close()
+        source.close()
+    return out, source
+
+
+def _wait_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page goes to a worker: ``ready`` waits for the first one to start."""
+    monkeypatch.setattr(PageWorkers, "ready",
+                        property(lambda self: self._warm.result() is None))
+
+
+def test_workers_load_exactly_what_one_process_loads(
+    shop: ShopifySandbox, business: SimulatedBusiness, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone, _ = sync(shop, business, tmp_path, workers=0)
+    _wait_for_workers(monkeypatch)
+    together, source = sync(shop, business, tmp_path, workers=2)
+    pages = -(-alone["run"][1] // 15)
+    assert source.pages_in_workers == pages  # every page went through a worker
+    assert alone["run"][4:] == (1, 2) and len(alone["rejects"]) == 1
+    assert alone["drift"] == [("giftMessage", "hi")]
+    assert len(alone["order_lines"]) > 2 * len(alone["orders"])  # lines followed up
+    assert alone["refunds"], "refunds re-read"
+    assert together == alone
+
+
+def test_pages_alternating_between_workers_and_here_keep_order_and_children(
+    shop: ShopifySandbox, business: SimulatedBusiness, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone, _ = sync(shop, business, tmp_path, workers=0)
+    turns = itertools.cycle([True, False])
+    monkeypatch.setattr(PageWorkers, "ready", property(
+        lambda self: self._warm.result() is None and next(turns)))
+    together, source = sync(shop, business, tmp_path, workers=1)
+    assert 0 < source.pages_in_workers < -(-alone["run"][1] // 15)
+    assert together == alone
+
+
+def test_a_lost_worker_page_is_caught(
+    shop: ShopifySandbox, business: SimulatedBusiness, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twin: one page's rows dropped on the way back; the comparison above must fail."""
+    alone, _ = sync(shop, business, tmp_path, workers=0)
+    _wait_for_workers(monkeypatch)
+    real = workers_module.ArrowBatch.add
+    calls = itertools.count()
+
+    def lossy(self: workers_module.ArrowBatch, page: Any, rejects: Any) -> None:
+        if next(calls) == 3:
+            page = workers_module.DecodedPage(
+                {name: table.slice(0, 0) for name, table in page.tables.items()},
+                page.received, page.cursor, page.drift)
+        real(self, page, rejects)
+
+    monkeypatch.setattr(workers_module.ArrowBatch, "add", lossy)
+    together, _ = sync(shop, business, tmp_path, workers=2)
+    assert together["orders"] != alone["orders"]
+
+
+def test_arrow_rows_dedupe_like_columns() -> None:
+    """A key twice in an Arrow batch keeps the newer version and only its children."""
+    root, child = get_table("orders"), get_table("order_lines")
+    old, new = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    orders = Columns({"order_key": ["a", "b", "a"], "updated_at": [new, old, old]})
+    lines = Columns({"line_key": ["a1", "b1", "a1-old"], "order_key": ["a", "b", "a"],
+                     PARENT_SEQ: [0, 1, 2]})
+    as_columns, dropped = dedupe_batch(root, {"orders": orders, "order_lines": lines})
+    arrow = {
+        "orders": pa.table({"order_key": orders.column("order_key"),
+                            "updated_at": orders.column("updated_at")}),
+        "order_lines": pa.table({"line_key": lines.column("line_key"),
+                                 "order_key": lines.column("order_key"),
+                                 PARENT_SEQ: pa.array([0, 1, 2], pa.int64())}),
+    }
+    as_arrow, dropped_arrow = dedupe_batch(root, arrow)
+    assert dropped == dropped_arrow == 1
+    assert as_arrow["orders"].column("order_key").to_pylist() == ["a", "b"]
+    assert as_arrow["order_lines"].column("line_key").to_pylist() == ["a1", "b1"]
+    assert [r["line_key"] for r in as_columns["order_lines"]] == ["a1", "b1"]
+    assert child.parent is not None
+
+
+def test_errors_travel_back_from_a_worker_as_themselves(
+    shop: ShopifySandbox, business: SimulatedBusiness, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker's follow-up query gets 401: the sync fails with SourceAuthError, at once."""
+    _wait_for_workers(monkeypatch)
+    shop.faults.add("auth_401", match="order")  # the first line-item follow-up
+    with pytest.raises(SourceAuthError, match="^shopify: .*token"):
+        sync(shop, business, tmp_path, workers=1)
+    assert [r.status for r in shop.requests].count(401) == 1
+
+
+@pytest.mark.parametrize("error", [
+    SourceAuthError("shopify", "token expired", stream="orders"),
+    RateLimited("shopify", "throttled", retry_after=2.5),
+    SourceUnavailable("shopify", "503"),
+    MalformedResponse("shopify", "truncated JSON"),
+    RecordValidationError("quantity is not an integer", key="shopify|s|1"),
+    RequestsExhausted("plan allows 60 a minute", retry_after=12.0),
+    CostExceeded("too costly", cost=1200.0, max_cost=1000.0),
+    SyncAlreadyRunning("t/shopify/s/orders is already being synced"),
+])
+def test_every_error_pickles_with_its_message_and_attributes(error: Exception) -> None:
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error)
+    assert str(back) == str(error) and back.args == error.args
+    assert vars(back) == vars(error)
