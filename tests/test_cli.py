@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -108,4 +109,39 @@ def test_sync_shopify_against_the_sandbox_then_builds_the_kpi_facts(
     assert wh.fetch("SELECT count(*) FROM order_facts") == [(orders,)]
     # the sync's build used the tenant's rules (GA4's defaults have no such channel)
     assert wh.fetch("SELECT count(*) FROM order_facts WHERE channel = 'Everything'")[0][0] > 0
+    wh.close()
+
+
+def test_sync_shopify_page_workers_reach_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--page-workers 2`` syncs the same orders (and is passed to the source's settings)."""
+    from ondigital_connect.sandbox import ShopifySandbox
+    from ondigital_connect.simulate import SimulatedBusiness
+    from ondigital_connect.sources.shopify import ShopifySource
+    from ondigital_connect.warehouse import DuckDBWarehouse
+
+    seen: list[int] = []
+    real_init = ShopifySource.__init__
+
+    def spy(self: ShopifySource, settings: Any, **kwargs: Any) -> None:
+        seen.append(settings.page_workers)
+        real_init(self, settings, **kwargs)
+
+    monkeypatch.setattr(ShopifySource, "__init__", spy)
+    business = SimulatedBusiness(seed=3, orders=150, lines_per_order=2)
+    monkeypatch.setenv("ODC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SANDBOX_TOKEN", "shpat_cli")
+    db = tmp_path / "shop.duckdb"
+    with ShopifySandbox(business, token="shpat_cli", plan="unlimited",
+                        max_query_cost=None) as sandbox:
+        result = CliRunner().invoke(cli, [
+            "sync", "shopify", "--shop", business.shop_domain, "--warehouse", f"duckdb:///{db}",
+            "--token-env", "SANDBOX_TOKEN", "--base-url", sandbox.url, "--stream", "orders",
+            "--page-workers", "2", "--no-build"])
+        held = len(list(business.orders(as_of=sandbox.as_of)))
+    assert result.exit_code == 0, result.output
+    assert seen == [2]
+    wh = DuckDBWarehouse(db, read_only=True)
+    assert wh.fetch("SELECT count(*) FROM orders") == [(held,)]
     wh.close()
