@@ -98,7 +98,7 @@ def sync(shop: ShopifySandbox, business: SimulatedBusiness, folder: Path,
 def _wait_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page goes to a worker: ``ready`` waits for the first one to start."""
     monkeypatch.setattr(PageWorkers, "ready",
-                        property(lambda self: self._warm.result() is None))
+                        property(lambda self: self._warm[0].result() is None))
 
 
 def test_workers_load_exactly_what_one_process_loads(
@@ -124,7 +124,7 @@ def test_pages_alternating_between_workers_and_here_keep_order_and_children(
     alone, _ = sync(shop, business, tmp_path, workers=0)
     turns = itertools.cycle([True, False])
     monkeypatch.setattr(PageWorkers, "ready", property(
-        lambda self: self._warm.result() is None and next(turns)))
+        lambda self: self._warm[0].result() is None and next(turns)))
     together, source = sync(shop, business, tmp_path, workers=1)
     assert 0 < source.pages_in_workers < -(-alone["run"][1] // 15)
     assert together == alone
@@ -202,3 +202,28 @@ def test_every_error_pickles_with_its_message_and_attributes(error: Exception) -
     assert type(back) is type(error)
     assert str(back) == str(error) and back.args == error.args
     assert vars(back) == vars(error)
+
+
+def test_workers_that_cannot_start_leave_the_sync_to_this_process(
+    shop: ShopifySandbox, business: SimulatedBusiness, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    alone, _ = sync(shop, business, tmp_path, workers=0)
+    monkeypatch.setattr(workers_module, "_noop", _cannot_start)
+    real_ready = PageWorkers.ready.fget
+    assert real_ready is not None
+
+    def settled(self: PageWorkers) -> bool:  # wait for the failed start, then ask as usual
+        for w in self._warm:
+            w.exception()
+        return real_ready(self)
+
+    monkeypatch.setattr(PageWorkers, "ready", property(settled))
+    together, source = sync(shop, business, tmp_path, workers=2)
+    assert source.pages_in_workers == 0
+    assert together == alone
+    assert "page workers could not start" in caplog.text
+
+
+def _cannot_start() -> None:
+    raise RuntimeError("no worker today")

@@ -15,6 +15,7 @@ sets ``page_workers`` needs the ``if __name__ == "__main__":`` guard.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ from ondigital_connect.warehouse.merge import PARENT_SEQ
 if TYPE_CHECKING:
     from ondigital_connect.sources.shopify.settings import ShopifySettings
 
+log = logging.getLogger(__name__)
 P = TypeVar("P")
 ORDER_TABLES = ("orders", "order_lines", "refunds", "refund_lines")
 #: stamp values the loader replaces (``_synced_at`` and ``_run_id`` are set at load time)
@@ -112,13 +114,24 @@ class PageWorkers:
         self._pool = ProcessPoolExecutor(
             count, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start, initargs=(setup,))
-        self._warm: Future[None] = self._pool.submit(_noop)
+        # one task each, so that every worker is spawned now (the pool spawns on demand)
+        self._warm: list[Future[None]] = [self._pool.submit(_noop) for _ in range(count)]
         self.decoded = 0  # pages the workers mapped (the others were mapped here)
+        self._warned = False
 
     @property
     def ready(self) -> bool:
-        """True once a worker has started (and did not fail to)."""
-        return self._warm.done() and self._warm.exception() is None
+        """True once a worker has started (and did not fail to).
+
+        If none could start, this process reads on alone and says why, once.
+        """
+        if any(w.done() and w.exception() is None for w in self._warm):
+            return True
+        if not self._warned and all(w.done() for w in self._warm):
+            self._warned = True
+            log.warning("shopify: page workers could not start (%s); reading in this "
+                        "process", self._warm[0].exception())
+        return False
 
     def submit(self, content: bytes) -> Future[Decoded]:
         """Decode and map one page body in a worker."""
