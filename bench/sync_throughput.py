@@ -30,14 +30,19 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_ours(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
-    """Sync the orders stream with our client and engine; return seconds and counts."""
+def run_ours(url: str, token: str, shop: str, db: str, batch_size: int,
+             page_workers: int = 0) -> dict:
+    """Sync the orders stream with our client and engine; return seconds and counts.
+
+    The clock runs from the engine's start to its end: the page workers' start (spawning
+    them, their imports) is inside it.
+    """
     from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
     from ondigital_connect.sync import SyncEngine
     from ondigital_connect.warehouse import DuckDBWarehouse
 
     settings = ShopifySettings(shop=shop, token=token, base_url=url, orders_page_size=250,
-                              page_workers=int(os.environ.get("BENCH_PAGE_WORKERS", "2")))
+                               page_workers=page_workers)
     source = ShopifySource(settings, pseudonym_key=b"bench")
     wh = DuckDBWarehouse(db, memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", "2GB"),
                          checkpoint_threshold=os.environ.get("BENCH_DUCKDB_CHECKPOINT", "256MB"),
@@ -48,7 +53,8 @@ def run_ours(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
     seconds = time.perf_counter() - start
     lines = wh.fetch("SELECT count(*) FROM order_lines")[0][0]
     wh.close()
-    return {"seconds": seconds, "orders": run.loaded, "lines": lines, "status": run.status}
+    return {"seconds": seconds, "orders": run.loaded, "lines": lines, "status": run.status,
+            "pages_in_workers": source.pages_in_workers}
 
 
 def run_dlt(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
@@ -112,8 +118,12 @@ def calibrate(url: str, token: str, shop: str, db: str, batch_size: int) -> dict
 
 def child(kind: str, url: str, token: str, shop: str, db: str, batch_size: int) -> None:
     """Run one measurement in this process and print it as JSON."""
-    runner = {"ours": run_ours, "dlt": run_dlt, "calibrate": calibrate}[kind]
-    result = runner(url, token, shop, db, batch_size)
+    if kind.startswith("ours"):  # "ours" (one process) or "ours+2w" (two page workers)
+        workers = int(kind.partition("+")[2].rstrip("w") or 0)
+        result = run_ours(url, token, shop, db, batch_size, workers)
+    else:
+        runner = {"dlt": run_dlt, "calibrate": calibrate}[kind]
+        result = runner(url, token, shop, db, batch_size)
     result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     print(json.dumps(result))
 
@@ -137,6 +147,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--skip-dlt", action="store_true")
     parser.add_argument("--skip-ours", action="store_true", help="Measure dlt only.")
+    parser.add_argument("--page-workers", type=int, nargs="+", default=[0, 2],
+                        help="Measure ours with each of these page_workers settings.")
     parser.add_argument("--dlt-max", type=int, default=500_000,
                         help="Skip dlt above this many orders (it is slow).")
     parser.add_argument("--cold", action="store_true",
@@ -150,7 +162,7 @@ def main() -> None:
         kind, url, token, shop, db, batch = args.child
         child(kind, url, token, shop, db, int(batch))
         return
-    print(f"{'orders':>9} {'client':>6} {'seconds':>8} {'orders/s':>9} {'lines':>9} "
+    print(f"{'orders':>9} {'client':>7} {'seconds':>8} {'orders/s':>9} {'lines':>9} "
           f"{'peak RSS MB':>11}")
     for n in args.orders:
         serve = [sys.executable, str(HERE / "serve_sandbox.py"), "--orders", str(n)]
@@ -158,18 +170,19 @@ def main() -> None:
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             url, token, shop = server.stdout.readline().split()
-            kinds = ([] if args.skip_ours else ["ours"]) + (
+            ours = [f"ours+{w}w" if w else "ours" for w in args.page_workers]
+            kinds = ([] if args.skip_ours else ours) + (
                 [] if args.skip_dlt or n > args.dlt_max else ["dlt"])
             speed = measure("calibrate", n, (url, token, shop), args.batch_size)["seconds"]
             print(f"{'':>9} machine speed: {speed * 1e6:.1f} µs/order to validate and map a "
                   "page on one core (lower is faster)", flush=True)
             for kind in kinds:
                 runs = [measure(kind, n, (url, token, shop), args.batch_size)
-                        for _ in range(args.repeat if kind == "ours" else 1)]
+                        for _ in range(args.repeat if kind.startswith("ours") else 1)]
                 median = sorted(runs, key=lambda r: r["orders_per_s"])[len(runs) // 2]
                 for r in runs:
                     mark = " (median)" if len(runs) > 1 and r is median else ""
-                    print(f"{n:>9,} {kind:>6} {r['seconds']:>8.1f} {r['orders_per_s']:>9,} "
+                    print(f"{n:>9,} {kind:>7} {r['seconds']:>8.1f} {r['orders_per_s']:>9,} "
                           f"{r['lines']:>9,} {r['peak_rss_mb']:>11,.0f}{mark}", flush=True)
         finally:
             server.stdin.close()
