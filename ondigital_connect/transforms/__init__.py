@@ -74,8 +74,8 @@ def statements(dialect: str = "duckdb", *, rules: Sequence[Rule] = DEFAULT_RULES
     as the template each mapping entry fills. ``incremental`` gives the statements of a build
     that rebuilds only what changed. A ConfigError names a statement that cannot be
     rendered faithfully."""
-    sources = [*runner.control(), *ad_markets.TABLES, ad_markets.ACCOUNT_ROW,
-               ad_markets.CAMPAIGN_ROW, *plan.prelude(rules), *runner.keys(),
+    sources = [*ad_markets.TABLES, ad_markets.ACCOUNT_ROW, ad_markets.CAMPAIGN_ROW,
+               *runner.control(), *plan.prelude(rules), *runner.keys(),
                *(runner.affected() if incremental else ()),
                *plan.body(rules, incremental=incremental), *runner.record(), *plan.COUNTS]
     return [statement.render(dialect, pretty=pretty) for statement in sources]

@@ -44,6 +44,8 @@ ASOF_UNTIL = {"_fx": ("rate_date", "next_date")}
 _BIGQUERY_TYPES = {exp.DType.VARCHAR, exp.DType.TEXT, exp.DType.BIGINT, exp.DType.INT,
                    exp.DType.DOUBLE, exp.DType.BOOLEAN, exp.DType.DATE, exp.DType.TIMESTAMPTZ,
                    exp.DType.DECIMAL}
+#: what sqlglot does with a construct it cannot write for BigQuery: refuse it
+UNSUPPORTED = ErrorLevel.RAISE
 _ARG_BY = "ARRAY_AGG(IF(:by IS NULL, NULL, :value) IGNORE NULLS ORDER BY :by {order} LIMIT 1)"
 
 
@@ -63,7 +65,7 @@ def render(sql: str, *, name: str, params: Sequence[str] = (), pretty: bool = Fa
     for rule in RULES:
         tree = rule(tree, name)
     try:
-        out = tree.sql("bigquery", pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        out = tree.sql("bigquery", pretty=pretty, unsupported_level=UNSUPPORTED)
     except UnsupportedError as exc:
         raise _refuse(name, str(exc).splitlines()[0]) from None
     check(out, name)
@@ -134,7 +136,7 @@ def _local_dates(tree: exp.Expr, name: str) -> exp.Expr:
             zone, ts = (e.sql("bigquery") for e in inner.expressions)
             return _parse(local_date(ts, zone, "bigquery"), name, read="bigquery")
         return node
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def _regexes(tree: exp.Expr, name: str) -> exp.Expr:
@@ -144,12 +146,14 @@ def _regexes(tree: exp.Expr, name: str) -> exp.Expr:
             pattern = _literal_pattern(node.expression, name)
             return exp.RegexpLike(this=node.this.copy(),
                                   expression=exp.Literal.string(f"^(?:{pattern})$"))
+        if isinstance(node, exp.RegexpLike) and node.args.get("flag") is not None:
+            raise _refuse(name, f"{_snippet(node)}: regexp flags differ between the engines")
         if isinstance(node, exp.RegexpExtract):
             _check_extract(node, name)
         if isinstance(node, exp.RegexpReplace):
             _check_replace(node, name)
         return node
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def _literal_pattern(node: exp.Expr, name: str) -> str:
@@ -191,7 +195,7 @@ def _like_escapes(tree: exp.Expr, name: str) -> exp.Expr:
                 raise _refuse(name, f"LIKE escape {node.expression.sql()} (BigQuery's is \\)")
             return node.this
         return node
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def _arg_min_max(tree: exp.Expr, name: str) -> exp.Expr:
@@ -206,7 +210,7 @@ def _arg_min_max(tree: exp.Expr, name: str) -> exp.Expr:
             return exp.Bracket(this=agg, expressions=[exp.Literal.number(0)], offset=0,
                                safe=True)
         return node
-    return tree.transform(rewrite)
+    return tree.transform(rewrite, copy=False)
 
 
 def _group_by_all(tree: exp.Expr, name: str) -> exp.Expr:
@@ -243,32 +247,50 @@ def _insert_by_name(tree: exp.Expr, name: str) -> exp.Expr:
 
 def _now(tree: exp.Expr, name: str) -> exp.Expr:
     """``now()`` -> ``CURRENT_TIMESTAMP()``."""
-    return tree.transform(lambda n: exp.CurrentTimestamp() if isinstance(n, exp.Anonymous)
-                          and n.name.lower() == "now" and not n.expressions else n)
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "now":
+            return exp.CurrentTimestamp()
+        return node
+    return tree.transform(rewrite, copy=False)
 
 
 def _float_division(tree: exp.Expr, name: str) -> exp.Expr:
     """``a / b`` -> ``IEEE_DIVIDE(a, b)``: FLOAT64, infinity for a zero divisor, like DuckDB."""
-    return tree.transform(lambda n: exp.Anonymous(
-        this="IEEE_DIVIDE", expressions=[n.this.copy(), n.expression.copy()])
-        if isinstance(n, exp.Div) else n)
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Div):
+            return exp.Anonymous(this="IEEE_DIVIDE", expressions=[node.this, node.expression])
+        return node
+    return tree.transform(rewrite, copy=False)
 
 
 RULES: tuple[Callable[[exp.Expr, str], exp.Expr], ...] = (
     _asof_joins, _types, _local_dates, _regexes, _like_escapes, _arg_min_max, _group_by_all,
     _insert_by_name, _now, _float_division)
 
-#: every function a rendered statement may call: each means the same on both engines as
-#: used here (sqlglot's class names; ``Anonymous`` ones by their BigQuery name)
+#: every function a rendered statement may call, each reviewed to mean on BigQuery what it
+#: means on DuckDB as the transforms use it (sqlglot's class names; ``Anonymous`` ones by
+#: name). ``MD5`` is ``TO_HEX(MD5(...))``, DuckDB's hex digest; ``GroupConcat`` is STRING_AGG;
+#: ``RegexpLike`` is REGEXP_CONTAINS; ``StrPosition`` is INSTR; ``Date`` is DATE(ts, zone).
 BIGQUERY_FUNCTIONS = frozenset({
-    "Cast", "Coalesce", "Lower", "Upper", "Trim", "StartsWith", "StrPosition", "RegexpLike",
-    "RegexpExtract", "RegexpReplace", "Sum", "Count", "CountIf", "Min", "Max", "Round", "If",
-    "RowNumber", "Lead", "ArrayAgg", "IgnoreNulls", "CurrentTimestamp", "MD5", "GroupConcat",
-    "Date", "DateTrunc", "TimestampTrunc", "IEEE_DIVIDE"})
-
-
+    "ArrayAgg", "Cast", "Coalesce", "Count", "CountIf", "CurrentTimestamp", "Date",
+    "GroupConcat", "IEEE_DIVIDE", "If", "Lead", "Lower", "MD5", "Max", "Min", "RegexpExtract",
+    "RegexpLike", "RegexpReplace", "Round", "RowNumber", "StartsWith", "StrPosition", "Sum",
+    "Trim", "Upper"})
+#: the arguments those functions may have: BigQuery's third regexp argument is a position,
+#: DuckDB's a group or flags; ARRAY_AGG fails on a NULL element unless it ignores NULLs
+_ARGS = {"RegexpLike": {"this", "expression"},
+         "RegexpExtract": {"this", "expression", "group", "null_if_pos_overflow",
+                           "null_if_no_match", "empty_if_group_missing"},  # flags sqlglot sets
+         "RegexpReplace": {"this", "expression", "replacement"}}
+#: BigQuery's STRING, INT64, FLOAT64, BOOL, DATE, TIMESTAMP and NUMERIC (= DECIMAL(38, 9))
+_RENDERED_TYPES = {exp.DType.TEXT, exp.DType.BIGINT, exp.DType.DOUBLE, exp.DType.BOOLEAN,
+                   exp.DType.DATE, exp.DType.TIMESTAMPTZ, exp.DType.DECIMAL}
 #: sqlglot models these as functions, but they are operators and CASE, the same everywhere
 _NOT_FUNCTIONS = (exp.Connector, exp.Case)
+#: DuckDB constructs a rule must have rewritten (a FILTER clause, LATERAL, LIKE ... ESCAPE,
+#: ``/``, which BigQuery evaluates in NUMERIC and fails on zero)
+_LEFT_OVER = {exp.Filter: "a FILTER clause", exp.Lateral: "a LATERAL join",
+              exp.Escape: "LIKE ... ESCAPE", exp.Div: "the / operator"}
 
 
 def check(sql: str, name: str) -> None:
@@ -278,12 +300,19 @@ def check(sql: str, name: str) -> None:
         func = node.name.upper() if isinstance(node, exp.Anonymous) else type(node).__name__
         if func not in BIGQUERY_FUNCTIONS and not isinstance(node, _NOT_FUNCTIONS):
             raise _refuse(name, f"{func} ({_snippet(node)}) has no reviewed BigQuery rendering")
-    for kind in (exp.Filter, exp.Lateral, exp.Escape):
-        if tree.find(kind):
-            raise _refuse(name, f"{tree.find(kind).sql('bigquery')} remains")
-    for node in tree.find_all(exp.Join, exp.Group, exp.Insert, exp.DataType):
-        if node.args.get("method") or node.args.get("all") or node.args.get("by_name") or (
-                isinstance(node, exp.DataType) and node.expressions):
-            raise _refuse(name, f"{node.sql('bigquery')} remains")
-    if any(not p.name for p in tree.find_all(exp.Placeholder)):
-        raise _refuse(name, "a parameter has no name")
+        given = {arg for arg, value in node.args.items() if value is not None}
+        if func == "ArrayAgg" and not isinstance(node.parent, exp.IgnoreNulls):
+            raise _refuse(name, f"{_snippet(node)} fails on a NULL element (IGNORE NULLS)")
+        if not given <= _ARGS.get(func, given):
+            raise _refuse(name, f"{_snippet(node)} has arguments no rule has reviewed")
+    for kind, what in _LEFT_OVER.items():
+        if node := tree.find(kind):
+            raise _refuse(name, f"{what} remains ({_snippet(node)})")
+    for node in tree.find_all(exp.DataType):
+        if node.this not in _RENDERED_TYPES or node.expressions:
+            raise _refuse(name, f"type {_snippet(node)} is not one the rules render")
+    for node in tree.find_all(exp.Join, exp.Group, exp.Insert):
+        if node.args.get("method") or node.args.get("all") or node.args.get("by_name"):
+            raise _refuse(name, f"{_snippet(node)} remains (ASOF, GROUP BY ALL or BY NAME)")
+    if tree.find(exp.Placeholder):
+        raise _refuse(name, "a ? parameter remains (BigQuery's are named: @name)")

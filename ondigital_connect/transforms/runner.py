@@ -92,7 +92,7 @@ def control() -> list[Statement]:
 
 def keys() -> list[Statement]:
     """What decides whether a build may be incremental, in order."""
-    return [_FX_KEY, _CAMPAIGNS_KEY, _MARKETS_KEY, _ZONE_KEY, _SYNC_MARKS, _TABLES, _LAST_BUILD]
+    return [_FX_KEY, _CAMPAIGNS_KEY, _MARKETS_KEY, _ZONE_KEY, _TABLES, _LAST_BUILD, _SYNC_MARKS]
 
 
 def affected() -> list[Statement]:
