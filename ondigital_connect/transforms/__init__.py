@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ondigital_connect.errors import ConfigError
 from ondigital_connect.kpi.channels import DEFAULT_RULES, Rule
 from ondigital_connect.transforms import ad_markets, plan, runner
 from ondigital_connect.transforms.ad_markets import NO_MARKETS, AdMarkets
 from ondigital_connect.transforms.dialect import DIALECTS, Statement, execute
-from ondigital_connect.warehouse.base import Warehouse
+
+if TYPE_CHECKING:  # the warehouse package (pyarrow, duckdb) is not needed to import this one
+    from ondigital_connect.warehouse.base import Warehouse
 
 __all__ = ["DIALECTS", "BuildStats", "Statement", "build", "statements"]
 
