@@ -130,6 +130,7 @@ def test_without_any_one_rule_the_check_refuses_a_statement(
     "SELECT regexp_replace(x, 'a', 'b') FROM t", "SELECT x LIKE p ESCAPE '!' FROM t",
     "SELECT CAST(x AS TIMESTAMP) FROM t", "SELECT CAST(x AS HUGEINT) FROM t",
     "SELECT * FROM o ASOF LEFT JOIN rates r ON r.k = o.k AND r.d <= o.d",
+    "SELECT * FROM o ASOF LEFT JOIN _fx x ON x.currency = o.c AND x.next_date <= o.d",
     "SELECT timezone('UTC', ts) FROM t", "SELECT a, 1 AS n FROM t GROUP BY ALL"])
 def test_what_no_rule_renders_faithfully_is_refused_by_name(sql: str) -> None:
     with pytest.raises(ConfigError, match="statement 'q' cannot be rendered for BigQuery"):
@@ -381,8 +382,8 @@ def test_the_bigquery_range_join_picks_the_as_of_rate(
         defect: bool, warehouse: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     shop = load_shop(warehouse)
     build(shop, reporting_currency="SEK")
-    if defect:  # the range join without its end: every earlier rate matches
-        monkeypatch.setattr(bigquery, "ASOF_UNTIL", {"_fx": ("rate_date", "rate_date")})
+    if defect:  # the range join bounded by the wrong column
+        monkeypatch.setattr(bigquery, "ASOF_UNTIL", {"_fx": ("currency", "rate_date", "rate_date")})
     expect(defect, lambda: check_range_join_equals_asof(shop))
 
 

@@ -39,8 +39,9 @@ from sqlglot.tokens import TokenType
 from ondigital_connect.errors import ConfigError
 from ondigital_connect.transforms.dialect import local_date
 
-#: as-of joined table -> (its date column, the column holding the date the next row starts)
-ASOF_UNTIL = {"_fx": ("rate_date", "next_date")}
+#: as-of joined table -> (the key its rows are dated per, their date column, the column
+#: holding the date the key's next row starts)
+ASOF_UNTIL = {"_fx": ("currency", "rate_date", "next_date")}
 _BIGQUERY_TYPES = {exp.DType.VARCHAR, exp.DType.TEXT, exp.DType.BIGINT, exp.DType.INT,
                    exp.DType.DOUBLE, exp.DType.BOOLEAN, exp.DType.DATE, exp.DType.TIMESTAMPTZ,
                    exp.DType.DECIMAL}
@@ -50,11 +51,13 @@ _ARG_BY = "ARRAY_AGG(IF(:by IS NULL, NULL, :value) IGNORE NULLS ORDER BY :by {or
 
 
 def _snippet(node: exp.Expr) -> str:
+    """A node's BigQuery SQL, cut to 80 characters for an error message."""
     text = node.sql("bigquery")
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _refuse(name: str, why: str) -> ConfigError:
+    """The error for statement ``name`` that cannot be rendered, and why."""
     return ConfigError(f"transform statement {name!r} cannot be rendered for BigQuery: {why}")
 
 
@@ -73,6 +76,7 @@ def render(sql: str, *, name: str, params: Sequence[str] = (), pretty: bool = Fa
 
 
 def _parse(sql: str, name: str, read: str = "duckdb") -> exp.Expr:
+    """``sql`` parsed by sqlglot; a ConfigError naming the statement if it cannot be."""
     try:
         return sqlglot.parse_one(sql, read=read)
     except ParseError as exc:
@@ -101,11 +105,13 @@ def _asof_joins(tree: exp.Expr, name: str) -> exp.Expr:
         table, alias = join.this.name, join.this.alias_or_name
         on = join.args.get("on")
         if (join.side != "LEFT" or table not in ASOF_UNTIL or not isinstance(on, exp.And)
-                or not isinstance(on.expression, exp.LTE)):
+                or not isinstance(on.this, exp.EQ) or not isinstance(on.expression, exp.LTE)):
             raise _refuse(name, f"the as-of join on {table} is not one of the known forms")
-        since, until = ASOF_UNTIL[table]
-        if on.expression.this.sql() != f"{alias}.{since}":
-            raise _refuse(name, f"the as-of join on {table} must compare {alias}.{since} <= day")
+        key, since, until = ASOF_UNTIL[table]
+        if (on.this.this.sql(), on.expression.this.sql()) != (f"{alias}.{key}",
+                                                               f"{alias}.{since}"):
+            raise _refuse(name, f"the as-of join on {table} must be ON {alias}.{key} = ... AND "
+                                f"{alias}.{since} <= day")
         day = on.expression.expression
         open_end = exp.column(until, alias).is_(exp.null())
         join.set("on", exp.and_(on.copy(), exp.paren(
@@ -157,12 +163,15 @@ def _regexes(tree: exp.Expr, name: str) -> exp.Expr:
 
 
 def _literal_pattern(node: exp.Expr, name: str) -> str:
+    """The regex of a string literal (the rules read patterns, so they must be literals)."""
     if not (isinstance(node, exp.Literal) and node.is_string):
         raise _refuse(name, f"regex {node.sql()} is not a string literal")
     return node.this
 
 
 def _check_extract(node: exp.RegexpExtract, name: str) -> None:
+    """Keep a ``regexp_extract`` only where BigQuery's gives the same: in ``coalesce(.., '')``
+    and taking the whole match (no groups) or the pattern's one group."""
     groups = re.compile(_literal_pattern(node.expression, name)).groups
     group = node.args.get("group")
     wanted = int(group.name) if group is not None else 0
@@ -177,6 +186,7 @@ def _check_extract(node: exp.RegexpExtract, name: str) -> None:
 
 
 def _check_replace(node: exp.RegexpReplace, name: str) -> None:
+    """Keep a ``regexp_replace`` only where it replaces every match on DuckDB too."""
     flags = node.args.get("modifiers")
     flag = flags.name if flags is not None else ""
     if flag not in ("", "g") or (flag == "" and not

@@ -62,6 +62,7 @@ def body(rules: Sequence[Rule] = DEFAULT_RULES, *, incremental: bool = False) ->
 
 
 def _statement(sql: str, binds: int, scopes: dict[str, str]) -> Statement:
+    """A step as a statement named after the table it makes, scoped by ``scopes``."""
     scoped = _scoped(sql, scopes)
     match = _CREATE.match(scoped)
     return Statement(match.group(2) if match else scoped.split()[0], scoped,
@@ -69,6 +70,7 @@ def _statement(sql: str, binds: int, scopes: dict[str, str]) -> Statement:
 
 
 def _scoped(sql: str, scopes: dict[str, str]) -> str:
+    """``sql`` with each scope marker (``SCOPE_ORDERS_O``, ...) replaced by its condition."""
     for name, condition in scopes.items():
         sql = sql.replace(name, condition)
     return sql
