@@ -6,10 +6,11 @@ process only fetches pages and skims their cursor (``skim``); each worker proces
 ``ShopifySource`` of its own, validates a body, completes it with follow-up queries, maps it
 and sends the rows back as Arrow tables with the page's rejects and drift. Results are taken
 in page order, so batches, cursors and state are exactly those of a sync in one process.
-Until the workers have started (spawned, so about half a second), pages are handled here.
+Until the workers have started (the first sync of a process starts a fork server, about half
+a second), pages are handled here.
 
-Spawned workers import the main module, as all ``multiprocessing`` code does: a script that
-sets ``page_workers`` needs the ``if __name__ == "__main__":`` guard.
+Workers import the main module, as all ``multiprocessing`` code does: a script that sets
+``page_workers`` needs the ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def arrow_rows(name: str, columns: Columns) -> pa.Table:
 
 
 class PageWorkers:
-    """A pool of worker processes (spawned: safe beside DuckDB's threads).
+    """A pool of worker processes, forked from a fork server (see ``_context``).
 
     Workers start in the background; until the first one answers, ``ready`` is False and
     the caller decodes pages itself, so a short sync never waits for them.
@@ -112,8 +113,7 @@ class PageWorkers:
     def __init__(self, count: int, setup: WorkerSetup) -> None:
         self.count = count
         self._pool = ProcessPoolExecutor(
-            count, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start, initargs=(setup,))
+            count, mp_context=_context(), initializer=_start, initargs=(setup,))
         # one task each, so that every worker is spawned now (the pool spawns on demand)
         self._warm: list[Future[None]] = [self._pool.submit(_noop) for _ in range(count)]
         self.decoded = 0  # pages the workers mapped (the others were mapped here)
@@ -144,6 +144,22 @@ class PageWorkers:
 
 def _noop() -> None:
     return None
+
+
+#: imported once by the fork server, so each worker forked from it starts with them
+#: (pandas because pyarrow imports it on its first conversion)
+PRELOAD = ("ondigital_connect.sources.shopify.source", "pandas")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a fork server (a fresh process, started once, that has imported
+    PRELOAD): never from this process, whose DuckDB threads make forking unsafe. Where there
+    is no fork server (not POSIX), they are spawned."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
+    return context
 
 
 class ArrowBatch:
