@@ -32,6 +32,7 @@ from ondigital_connect.models.columns import Columns
 from ondigital_connect.models.tables import get_table
 from ondigital_connect.sandbox import ShopifySandbox
 from ondigital_connect.simulate import SimulatedBusiness
+from ondigital_connect.sources.base import Window
 from ondigital_connect.sources.shopify import ShopifySettings, ShopifySource
 from ondigital_connect.sources.shopify import workers as workers_module
 from ondigital_connect.sources.shopify.graphql import CostExceeded
@@ -96,9 +97,9 @@ def sync(shop: ShopifySandbox, business: SimulatedBusiness, folder: Path,
 
 
 def _wait_for_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every page goes to a worker: ``ready`` waits for the first one to start."""
-    monkeypatch.setattr(PageWorkers, "ready",
-                        property(lambda self: self._warm[0].result() is None))
+    """Every page from the second on goes to a worker: ``ready`` waits for them to start."""
+    monkeypatch.setattr(PageWorkers, "ready", property(
+        lambda self: bool(self._warm) and self._warm[0].result() is None))
 
 
 def test_workers_load_exactly_what_one_process_loads(
@@ -109,7 +110,7 @@ def test_workers_load_exactly_what_one_process_loads(
     _wait_for_workers(monkeypatch)
     together, source = sync(shop, business, tmp_path, workers=2)
     pages = -(-alone["run"][1] // 15)
-    assert source.pages_in_workers == pages  # every page went through a worker
+    assert source.pages_in_workers == pages - 1  # every page but the first (see start)
     assert alone["run"][4:] == (1, 2) and len(alone["rejects"]) == 1
     assert alone["drift"] == [("giftMessage", "hi")]
     assert len(alone["order_lines"]) > 2 * len(alone["orders"])  # lines followed up
@@ -124,7 +125,7 @@ def test_pages_alternating_between_workers_and_here_keep_order_and_children(
     alone, _ = sync(shop, business, tmp_path, workers=0)
     turns = itertools.cycle([True, False])
     monkeypatch.setattr(PageWorkers, "ready", property(
-        lambda self: self._warm[0].result() is None and next(turns)))
+        lambda self: bool(self._warm) and self._warm[0].result() is None and next(turns)))
     together, source = sync(shop, business, tmp_path, workers=1)
     assert 0 < source.pages_in_workers < -(-alone["run"][1] // 15)
     assert together == alone
@@ -227,3 +228,24 @@ def test_workers_that_cannot_start_leave_the_sync_to_this_process(
 
 def _cannot_start() -> None:
     raise RuntimeError("no worker today")
+
+
+def test_a_one_page_sync_starts_no_workers(
+    shop: ShopifySandbox, business: SimulatedBusiness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(PageWorkers, "start", lambda self: started.append(self.count))
+    source = ShopifySource(ShopifySettings(
+        shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=250,
+        page_workers=2), pseudonym_key=KEY)
+    window = Window(None, business.now)
+    batches = list(source.read("orders", window, batch_size=1000))
+    source.close()
+    assert sum(b.received for b in batches) == len(list(business.orders(as_of=business.now)))
+    assert started == []
+    source = ShopifySource(ShopifySettings(
+        shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=100,
+        page_workers=2), pseudonym_key=KEY)
+    list(source.read("orders", window, batch_size=1000))
+    source.close()
+    assert started == [2]  # two pages: started at the second

@@ -106,18 +106,27 @@ def arrow_rows(name: str, columns: Columns) -> pa.Table:
 class PageWorkers:
     """A pool of worker processes, forked from a fork server (see ``_context``).
 
-    Workers start in the background; until the first one answers, ``ready`` is False and
-    the caller decodes pages itself, so a short sync never waits for them.
+    Nothing starts until ``start`` (a read starts them at its second page, so a one-page
+    sync never does). Workers then start in the background; until the first one answers,
+    ``ready`` is False and the caller decodes pages itself, so no page waits for them.
     """
 
     def __init__(self, count: int, setup: WorkerSetup) -> None:
         self.count = count
-        self._pool = ProcessPoolExecutor(
-            count, mp_context=_context(), initializer=_start, initargs=(setup,))
-        # one task each, so that every worker is spawned now (the pool spawns on demand)
-        self._warm: list[Future[None]] = [self._pool.submit(_noop) for _ in range(count)]
+        self._setup = setup
+        self._pool: ProcessPoolExecutor | None = None
+        self._warm: list[Future[None]] = []
         self.decoded = 0  # pages the workers mapped (the others were mapped here)
         self._warned = False
+
+    def start(self) -> None:
+        """Start the workers (once)."""
+        if self._pool is not None:
+            return
+        self._pool = ProcessPoolExecutor(self.count, mp_context=_context(),
+                                         initializer=_start, initargs=(self._setup,))
+        # one task each, so that every worker is started now (the pool starts them on demand)
+        self._warm = [self._pool.submit(_noop) for _ in range(self.count)]
 
     @property
     def ready(self) -> bool:
@@ -125,6 +134,8 @@ class PageWorkers:
 
         If none could start, this process reads on alone and says why, once.
         """
+        if not self._warm:
+            return False
         if any(w.done() and w.exception() is None for w in self._warm):
             return True
         if not self._warned and all(w.done() for w in self._warm):
@@ -134,12 +145,14 @@ class PageWorkers:
         return False
 
     def submit(self, content: bytes) -> Future[Decoded]:
-        """Decode and map one page body in a worker."""
+        """Decode and map one page body in a worker (only once ``ready``)."""
+        assert self._pool is not None
         return self._pool.submit(decode_page, content)
 
     def close(self) -> None:
         """Stop the workers; pages still queued are dropped."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _noop() -> None:
@@ -207,7 +220,9 @@ def batches_in_workers(
     queue: deque[tuple[P, Future[Decoded] | None]] = deque()
     depth = 2 * workers.count
     batch = ArrowBatch()
-    for page in pages:
+    for index, page in enumerate(pages):
+        if index == 1:  # more than one page: worth the workers
+            workers.start()
         content = body(page)
         queue.append((page, workers.submit(content)
                       if content is not None and workers.ready else None))
