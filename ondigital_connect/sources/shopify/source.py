@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-import orjson
 from pydantic import ValidationError
 
 from ondigital_connect.errors import ConfigError, MalformedResponse, RecordValidationError
@@ -22,6 +21,7 @@ from ondigital_connect.sources.shopify import queries as q
 from ondigital_connect.sources.shopify.context import AmountError
 from ondigital_connect.sources.shopify.graphql import GraphQLClient, Reply, dig, next_cursor
 from ondigital_connect.sources.shopify.nested import Missing, Nested
+from ondigital_connect.sources.shopify.pages import Page, prepared, skimmed_body
 from ondigital_connect.sources.shopify.settings import ShopifySettings
 from ondigital_connect.sources.shopify.skim import PageSkim
 from ondigital_connect.sources.shopify.workers import (
@@ -71,55 +71,8 @@ def _new_batch(tables: tuple[str, ...], columnar: bool = False) -> Batch:
     return Batch(rows={table: Columns() if columnar else [] for table in tables})
 
 
-def _prepared(pages: Iterator[_Page], prepare: Callable[[_Page], None]) -> Iterator[_Page]:
-    """Each page after ``prepare`` (its follow-up queries) ran on the consumer's thread."""
-    try:
-        for page in pages:
-            prepare(page)
-            yield page
-    finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()
-
-
-def _skimmed_body(page: _Page) -> bytes | None:
-    return page.reply.content if page.reply.skimmed else None
-
-
 def _later(a: dt.datetime | None, b: dt.datetime) -> dt.datetime:
     return b if a is None or b > a else a
-
-
-class _Page:
-    """The nodes of one reply: validated already (fast path) or raw, with raw on demand.
-
-    ``missing`` maps a node's index to what its nested connections lacked (fetched already).
-    """
-
-    def __init__(self, reply: Reply, root: str) -> None:
-        self.reply = reply
-        self.root = root
-        self.missing: dict[int, Missing] = {}
-        if reply.skimmed:  # nodes still in the body: a worker decodes them, or ``decoded``
-            self.nodes: list[Any] = []
-            self._raw: list[Any] | None = None
-            return
-        self.nodes = dig(reply.payload["data"], (root,))["nodes"]
-        self._raw = None if reply.typed else self.nodes
-
-    def decoded(self, envelope: p.JsonValidator) -> _Page:
-        """This page with its nodes decoded (a skimmed page is decoded now, in full)."""
-        if not self.reply.skimmed:
-            return self
-        reply = GraphQLClient.decode(self.reply.content, envelope)
-        return _Page(reply, self.root)
-
-    def raw(self, index: int) -> Any:
-        """The node as Shopify sent it (re-read from the body only when needed)."""
-        if self._raw is None:
-            self._raw = orjson.loads(self.reply.content)["data"][self.root]["nodes"]
-        return self._raw[index]
 
 
 @register
@@ -198,8 +151,8 @@ class ShopifySource:
 
     def _pages(
         self, query: str, variables: Mapping[str, Any], root: str, first: int, envelope: str,
-        prepare: Callable[[_Page], None] | None = None, *, skim: bool = False,
-    ) -> Iterator[_Page]:
+        prepare: Callable[[Page], None] | None = None, *, skim: bool = False,
+    ) -> Iterator[Page]:
         """Pages of a top-level connection, each with its nested follow-ups (``prepare``).
 
         With ``prefetch_pages`` a worker thread fetches (and validates) up to
@@ -211,22 +164,22 @@ class ShopifySource:
 
         decoder = _SKIMS[envelope] if skim else _ENVELOPES[envelope]
 
-        def fetch(cursor: str | None) -> tuple[_Page, str | None]:
+        def fetch(cursor: str | None) -> tuple[Page, str | None]:
             nonlocal size
             reply, size = self.gql.sized(
                 query, {**variables, "after": cursor}, size, page=decoder)
-            page = _Page(reply, root)
+            page = Page(reply, root)
             return page, next_cursor(dig(page.reply.payload["data"], (root,)), (root,))
 
         if self.settings.prefetch_pages:
             pages = prefetch.ahead(fetch, self.settings.prefetch_depth)
         else:
             pages = prefetch.sequential(fetch)
-        return pages if prepare is None else _prepared(pages, prepare)
+        return pages if prepare is None else prepared(pages, prepare)
 
     def _batches(
-        self, pages: Iterator[_Page], batch_size: int, tables: tuple[str, ...],
-        handle: Callable[[_Page, Batch, set[str]], None],
+        self, pages: Iterator[Page], batch_size: int, tables: tuple[str, ...],
+        handle: Callable[[Page, Batch, set[str]], None],
         report_dates: tuple[dt.date, dt.date] | None = None, *, columnar: bool = False,
     ) -> Iterator[Batch]:
         seen: set[str] = set()
@@ -268,7 +221,7 @@ class ShopifySource:
         pages = self._pages(q.ORDERS, variables, "orders", s.orders_page_size, "orders",
                             skim=True)
         try:
-            yield from batches_in_workers(pages, workers, batch_size, body=_skimmed_body,
+            yield from batches_in_workers(pages, workers, batch_size, body=skimmed_body,
                                           here=self._order_page_here)
         finally:
             close = getattr(pages, "close", None)
@@ -279,9 +232,9 @@ class ShopifySource:
 
     def order_page(self, content: bytes) -> Decoded:
         """One skimmed page body decoded, completed and mapped (what a worker does)."""
-        return self._order_page_here(_Page(Reply({}, False, content, skimmed=True), "orders"))
+        return self._order_page_here(Page(Reply({}, False, content, skimmed=True), "orders"))
 
-    def _order_page_here(self, page: _Page) -> Decoded:
+    def _order_page_here(self, page: Page) -> Decoded:
         """One page decoded, completed and mapped in this process, as without workers."""
         page = page.decoded(_ENVELOPES["orders"])
         self._order_follow_ups(page)
@@ -296,7 +249,7 @@ class ShopifySource:
         gid = raw.get("id") if isinstance(raw, dict) else None
         return self.context().key(gid) if isinstance(gid, str) and gid else None
 
-    def _validated(self, page: _Page, index: int, shape: p.Shape[Any], missing: Missing | None,
+    def _validated(self, page: Page, index: int, shape: p.Shape[Any], missing: Missing | None,
                    batch: Batch, key_of: Callable[[Any], str | None]) -> Any:
         """The raw node at ``index`` completed and validated, or None after rejecting it."""
         raw = page.raw(index)
@@ -311,7 +264,7 @@ class ShopifySource:
             return None
         return result
 
-    def _complete(self, page: _Page, index: int, shape: p.Shape[Any], missing: Missing | None,
+    def _complete(self, page: Page, index: int, shape: p.Shape[Any], missing: Missing | None,
                   batch: Batch, key_of: Callable[[Any], str | None]) -> Any:
         """Node ``index`` with what the page left out merged in, validated; None if rejected.
 
@@ -328,12 +281,12 @@ class ShopifySource:
                 pass
         return self._validated(page, index, shape, missing, batch, key_of)
 
-    def _order_follow_ups(self, page: _Page) -> None:
+    def _order_follow_ups(self, page: Page) -> None:
         needy = [i for i, node in enumerate(page.nodes) if self.nested.order_needs_more(node)]
         found = self.nested.fetch_orders([page.nodes[i] for i in needy])
         page.missing = dict(zip(needy, found, strict=True))
 
-    def _orders_page(self, page: _Page, batch: Batch, seen: set[str]) -> None:
+    def _orders_page(self, page: Page, batch: Batch, seen: set[str]) -> None:
         nodes = []
         for i in range(len(page.nodes)):
             node = self._complete(page, i, p.ORDER, page.missing.get(i), batch, self._key_of)
@@ -357,7 +310,7 @@ class ShopifySource:
             batch.cursor = _later(batch.cursor, max(updated))
         batch.received += len(page.nodes)
 
-    def _map_orders(self, page: _Page, nodes: list[tuple[int, Any]], batch: Batch,
+    def _map_orders(self, page: Page, nodes: list[tuple[int, Any]], batch: Batch,
                     ) -> m.OrderColumns:
         """The page's valid orders mapped in one pass.
 
@@ -395,7 +348,7 @@ class ShopifySource:
         gid = raw.get("id") if isinstance(raw, dict) else None
         return self.context().customer_key(gid) if isinstance(gid, str) and gid else None
 
-    def _simple_page(self, page: _Page, batch: Batch, seen: set[str], shape: p.Shape[Any],
+    def _simple_page(self, page: Page, batch: Batch, seen: set[str], shape: p.Shape[Any],
                      table: str, to_row: Callable[[Any], dict[str, Any]],
                      key_of: Callable[[Any], str | None]) -> None:
         rows = batch.rows[table]
@@ -437,13 +390,13 @@ class ShopifySource:
                              lambda pg, b, seen: self._inventory_page(pg, b, seen, today),
                              report_dates=(today, today))
 
-    def _stock_follow_ups(self, page: _Page) -> None:
+    def _stock_follow_ups(self, page: Page) -> None:
         typed = page.reply.typed
         page.missing = {i: self.nested.fetch_stock(node, typed)
                         for i, node in enumerate(page.nodes)
                         if self.nested.stock_needs_more(node, typed)}
 
-    def _inventory_page(self, page: _Page, batch: Batch, seen: set[str], day: dt.date) -> None:
+    def _inventory_page(self, page: Page, batch: Batch, seen: set[str], day: dt.date) -> None:
         ctx, rows = self.context(), batch.rows["inventory_levels"]
         for i in range(len(page.nodes)):
             node = self._complete(page, i, p.STOCKED, page.missing.get(i), batch, self._key_of)
