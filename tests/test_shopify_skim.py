@@ -21,13 +21,19 @@ def body(*, info: object = INFO, nodes: object = ({"id": "gid://shopify/Order/1"
     reply: dict[str, object] = {"data": {"orders": conn}}
     if extensions is not None:
         reply["extensions"] = extensions
-    return json.dumps(reply, indent=indent).encode()
+    return json.dumps(reply, indent=indent, ensure_ascii=False).encode()
 
 
 @pytest.mark.parametrize("indent", [None, 2])
 def test_a_plain_page_gives_its_cursor_and_throttle_status(indent: int | None) -> None:
     skimmed = PageSkim("orders").read(body(indent=indent))
     assert skimmed == {"data": {"orders": {"pageInfo": INFO}}, "extensions": EXTENSIONS}
+
+
+def test_a_cursor_beside_non_ascii_text_is_still_read() -> None:
+    info = {"hasNextPage": True, "endCursor": "abc", "note": "Göteborg ÅÄÖ"}
+    skimmed = PageSkim("orders").read(body(info=info))
+    assert skimmed is not None and skimmed["data"]["orders"]["pageInfo"] == info
 
 
 def test_the_last_page_says_so() -> None:

@@ -59,13 +59,13 @@ class PageSkim:
         match = self._head.match(content)
         if match is None:
             return None
-        head = content[match.end():match.end() + _PREFIX_BYTES]
+        head = content[match.end():match.end() + _PREFIX_BYTES].decode("utf-8", "ignore")
         try:
-            info, end = _DECODER.raw_decode(head.decode("utf-8", "ignore"))
+            info, end = _DECODER.raw_decode(head)
         except ValueError:
             return None
         rest = head[end:].lstrip()  # what follows pageInfo: more fields of the connection
-        if not isinstance(info, dict) or not rest.startswith(b","):
+        if not isinstance(info, dict) or not rest.startswith(","):
             return None
         if not isinstance(info.get("hasNextPage"), bool):
             return None
