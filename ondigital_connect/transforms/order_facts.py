@@ -63,6 +63,11 @@ _GROSS_LINE = (f"(CASE WHEN o.taxes_included AND {_PQ} - l.discount <> 0 THEN CA
                f"{_PQ} * ({_PQ} - l.discount - l.tax) / ({_PQ} - l.discount), 4) AS {_MONEY}) "
                f"ELSE {_PQ} END)")
 
+def _converted(amount: str) -> str:
+    """SQL: ``amount`` in the reporting currency at the fact's own rate (``fx.rate``), as money."""
+    return f"CAST({amount} * fx.rate AS {_MONEY})"
+
+
 _LINES = f"""
 CREATE OR REPLACE TEMP TABLE _line_sums AS
 SELECT l.order_key,
@@ -88,7 +93,7 @@ FROM (SELECT o.order_key, {source} AS source, {medium} AS medium, {campaign} AS 
 """
 
 
-_ORDER_FACTS = """
+_ORDER_FACTS = f"""
 CREATE OR REPLACE TABLE order_facts AS
 SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
        t.channel, t.source, t.medium, coalesce(ci.campaign, CAMPAIGN_KEY) AS campaign,
@@ -102,14 +107,13 @@ SELECT o.order_key, o.order_date, o.created_at, o.market, o.country_code,
             ELSE 'returning' END AS customer_type,
        o.cancelled_at IS NOT NULL AS is_cancelled,
        o.currency, ? AS reporting_currency, fx.rate AS fx_rate,
-       CAST(coalesce(s.gross_ex_vat, 0) * fx.rate AS DECIMAL(38, 9)) AS gross_sales,
-       CAST((coalesce(s.gross_ex_vat, 0) - coalesce(s.net_ex_vat, 0)) * fx.rate
-            AS DECIMAL(38, 9)) AS discounts,
-       CAST(coalesce(s.net_ex_vat, 0) * fx.rate AS DECIMAL(38, 9)) AS net_sales,
-       CAST(o.shipping * fx.rate AS DECIMAL(38, 9)) AS shipping,
-       CAST(o.tax * fx.rate AS DECIMAL(38, 9)) AS tax,
+       {_converted("coalesce(s.gross_ex_vat, 0)")} AS gross_sales,
+       {_converted("(coalesce(s.gross_ex_vat, 0) - coalesce(s.net_ex_vat, 0))")} AS discounts,
+       {_converted("coalesce(s.net_ex_vat, 0)")} AS net_sales,
+       {_converted("o.shipping")} AS shipping,
+       {_converted("o.tax")} AS tax,
        coalesce(s.units, 0) AS units,
-       CAST(coalesce(s.cogs, 0) * fx.rate AS DECIMAL(38, 9)) AS cogs
+       {_converted("coalesce(s.cogs, 0)")} AS cogs
 FROM orders o
 JOIN _touch t USING (order_key)
 LEFT JOIN _campaign_ids ci ON ci.id = t.campaign
@@ -121,16 +125,19 @@ WHERE NOT o.is_test AND SCOPE_ORDERS_O
 _ORDER_FACTS = (_ORDER_FACTS.replace("CAMPAIGN_KEY", campaign_key("t.campaign"))
                 .replace("ORDER_RATE", rate_join("fx", "o.currency", "o.order_date")))
 
-_REFUND_FACTS = """
+# returned goods ex VAT: the refund's goods less its lines' VAT where prices include VAT
+_RETURNED_GOODS = ("(CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0) "
+                   "ELSE r.goods_amount END)")
+
+_REFUND_FACTS = f"""
 CREATE OR REPLACE TABLE refund_facts AS
 SELECT r.refund_key, r.order_key, r.refund_date, f.market, f.channel, f.source, f.medium,
        f.campaign, f.customer_type, r.currency, fx.rate AS fx_rate,
-       CAST((CASE WHEN o.taxes_included THEN r.goods_amount - coalesce(lt.line_tax, 0)
-                  ELSE r.goods_amount END) * fx.rate AS DECIMAL(38, 9)) AS returns,
-       CAST(r.shipping_amount * fx.rate AS DECIMAL(38, 9)) AS shipping_refunded,
-       CAST(r.tax_amount * fx.rate AS DECIMAL(38, 9)) AS tax_refunded,
+       {_converted(_RETURNED_GOODS)} AS returns,
+       {_converted("r.shipping_amount")} AS shipping_refunded,
+       {_converted("r.tax_amount")} AS tax_refunded,
        coalesce(lt.units, 0) AS units_returned,
-       CAST(coalesce(lt.cost, 0) * fx.rate AS DECIMAL(38, 9)) AS cogs_returned
+       {_converted("coalesce(lt.cost, 0)")} AS cogs_returned
 FROM refunds r
 JOIN order_facts f USING (order_key)
 JOIN orders o USING (order_key)
