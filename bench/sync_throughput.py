@@ -30,6 +30,32 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """CPU seconds (user + system) of process ``pid`` from /proc, and with ``reaped`` those of
+    its children it has waited for; None where there is no /proc (not Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    ticks = sum(int(f) for f in fields[11:13 + (2 if reaped else 0)])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _helpers_cpu_seconds() -> float | None:
+    """CPU seconds of this process's child processes and the children they reaped: the page
+    workers exit into the fork server, so its total holds theirs (and its own imports)."""
+    me = str(os.getpid())
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[1] == me:
+            total += _cpu_seconds(int(stat.parent.name), reaped=True) or 0.0
+    return total if Path("/proc/self/stat").exists() else None
+
+
 def run_ours(url: str, token: str, shop: str, db: str, batch_size: int,
              page_workers: int = 0) -> dict:
     """Sync the orders stream with our client and engine; return seconds and counts.
@@ -48,13 +74,16 @@ def run_ours(url: str, token: str, shop: str, db: str, batch_size: int,
                          checkpoint_threshold=os.environ.get("BENCH_DUCKDB_CHECKPOINT", "256MB"),
                          threads=int(os.environ.get("BENCH_DUCKDB_THREADS", "2")))
     engine = SyncEngine(wh, tenant="bench", lock_dir=Path(db).parent / "locks")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run = engine.run(source, "orders", batch_size=batch_size)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    time.sleep(0.2)  # let the fork server reap the workers, so their CPU is in its total
+    helpers = _helpers_cpu_seconds()
     lines = wh.fetch("SELECT count(*) FROM order_lines")[0][0]
     wh.close()
     return {"seconds": seconds, "orders": run.loaded, "lines": lines, "status": run.status,
-            "pages_in_workers": source.pages_in_workers}
+            "pages_in_workers": source.pages_in_workers, "cpu_sync": cpu,
+            "cpu_workers": helpers}
 
 
 def run_dlt(url: str, token: str, shop: str, db: str, batch_size: int) -> dict:
@@ -128,15 +157,35 @@ def child(kind: str, url: str, token: str, shop: str, db: str, batch_size: int) 
     print(json.dumps(result))
 
 
-def measure(kind: str, n: int, sandbox: tuple[str, str, str], batch_size: int) -> dict:
-    """Spawn a child for one measurement and collect its JSON line."""
+def measure(kind: str, n: int, sandbox: tuple[str, str, str], batch_size: int,
+            server_pid: int | None = None) -> dict:
+    """Spawn a child for one measurement and collect its JSON line (with the CPU the
+    sandbox process spent meanwhile, when ``server_pid`` is given)."""
+    before = _cpu_seconds(server_pid) if server_pid else None
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, __file__, "--child", kind, *sandbox, f"{tmp}/bench.duckdb",
                str(batch_size)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=3600)
+    after = _cpu_seconds(server_pid) if server_pid else None
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["orders_per_s"] = round(result["orders"] / result["seconds"])
+    result["cpu_sandbox"] = after - before if before is not None and after is not None else None
     return result
+
+
+def cpu_note(r: dict) -> str:
+    """``CPU µs/order sync+workers+sandbox=total, x% of the cores``: where the CPU went.
+
+    The sync process counts from the engine's start to its end; the workers (and their
+    fork server's start) and the sandbox count whole, which the clock nearly covers.
+    """
+    parts = [r.get("cpu_sync"), r.get("cpu_workers"), r.get("cpu_sandbox")]
+    if any(p is None for p in parts):
+        return ""
+    per_order = [p / r["orders"] * 1e6 for p in parts]
+    busy = sum(parts) / (r["seconds"] * (os.cpu_count() or 1))
+    return (f"  CPU µs/order {'+'.join(f'{p:.0f}' for p in per_order)}="
+            f"{sum(per_order):.0f}, {busy:.0%} of {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -177,13 +226,14 @@ def main() -> None:
             print(f"{'':>9} machine speed: {speed * 1e6:.1f} µs/order to validate and map a "
                   "page on one core (lower is faster)", flush=True)
             for kind in kinds:
-                runs = [measure(kind, n, (url, token, shop), args.batch_size)
+                runs = [measure(kind, n, (url, token, shop), args.batch_size, server.pid)
                         for _ in range(args.repeat if kind.startswith("ours") else 1)]
                 median = sorted(runs, key=lambda r: r["orders_per_s"])[len(runs) // 2]
                 for r in runs:
                     mark = " (median)" if len(runs) > 1 and r is median else ""
                     print(f"{n:>9,} {kind:>7} {r['seconds']:>8.1f} {r['orders_per_s']:>9,} "
-                          f"{r['lines']:>9,} {r['peak_rss_mb']:>11,.0f}{mark}", flush=True)
+                          f"{r['lines']:>9,} {r['peak_rss_mb']:>11,.0f}{mark}"
+                          f"{cpu_note(r) if kind.startswith('ours') else ''}", flush=True)
         finally:
             server.stdin.close()
             server.wait(30)
