@@ -30,12 +30,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
-    """CPU seconds (user + system) of process ``pid`` from /proc, and with ``reaped`` those of
-    its children it has waited for; None where there is no /proc (not Linux)."""
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first); None where
+    the process is gone or there is no /proc (not Linux)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
+        return None
+
+
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """CPU seconds (user + system) of process ``pid``, and with ``reaped`` those of the
+    children it has waited for."""
+    fields = _stat(pid)
+    if fields is None:
         return None
     ticks = sum(int(f) for f in fields[11:13 + (2 if reaped else 0)])  # utime stime cutime cstime
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -44,16 +52,12 @@ def _cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
 def _helpers_cpu_seconds() -> float | None:
     """CPU seconds of this process's child processes and the children they reaped: the page
     workers exit into the fork server, so its total holds theirs (and its own imports)."""
+    if _stat("self") is None:
+        return None
     me = str(os.getpid())
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if fields[1] == me:
-            total += _cpu_seconds(int(stat.parent.name), reaped=True) or 0.0
-    return total if Path("/proc/self/stat").exists() else None
+    children = [int(d.name) for d in Path("/proc").iterdir()
+                if d.name.isdigit() and (_stat(d.name) or ["", ""])[1] == me]
+    return sum(_cpu_seconds(pid, reaped=True) or 0.0 for pid in children)
 
 
 def run_ours(url: str, token: str, shop: str, db: str, batch_size: int,

@@ -74,8 +74,8 @@ def sync(shop: ShopifySandbox, business: SimulatedBusiness, folder: Path,
     shop.faults.add("duplicate_across_pages", after=3, times=2, match="orders")
     source = ShopifySource(ShopifySettings(
         shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=15,
-        line_items_page_size=2, refunds_page_size=1, page_workers=workers),
-        pseudonym_key=KEY)
+        line_items_page_size=2, refunds_page_size=1, page_workers=workers,
+        page_workers_after=0), pseudonym_key=KEY)
     warehouse = DuckDBWarehouse(folder / f"w{workers}.duckdb")
     try:
         engine = SyncEngine(warehouse, tenant="t", lock_dir=folder / "locks",
@@ -229,22 +229,29 @@ def _cannot_start() -> None:
     raise RuntimeError("no worker today")
 
 
-def test_a_one_page_sync_starts_no_workers(
+def test_workers_start_only_once_a_read_passes_page_workers_after(
     shop: ShopifySandbox, business: SimulatedBusiness, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     started: list[int] = []
     monkeypatch.setattr(PageWorkers, "start", lambda self: started.append(self.count))
-    source = ShopifySource(ShopifySettings(
-        shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=250,
-        page_workers=2), pseudonym_key=KEY)
     window = Window(None, business.now)
-    batches = list(source.read("orders", window, batch_size=1000))
-    source.close()
-    assert sum(b.received for b in batches) == len(list(business.orders(as_of=business.now)))
-    assert started == []
-    source = ShopifySource(ShopifySettings(
-        shop=business.shop_domain, token=TOKEN, base_url=shop.url, orders_page_size=100,
-        page_workers=2), pseudonym_key=KEY)
-    list(source.read("orders", window, batch_size=1000))
-    source.close()
-    assert started == [2]  # two pages: started at the second
+    total = len(list(business.orders(as_of=business.now)))
+    pages = -(-total // 50)
+    assert pages >= 3
+
+    def read(page_size: int, **settings: Any) -> list[int]:
+        started.clear()
+        source = ShopifySource(ShopifySettings(
+            shop=business.shop_domain, token=TOKEN, base_url=shop.url,
+            orders_page_size=page_size, page_workers=2, **settings), pseudonym_key=KEY)
+        read = sum(b.received for b in source.read("orders", window, batch_size=1000))
+        source.close()
+        assert read == total
+        return list(started)
+
+    assert read(250, page_workers_after=0) == []  # one page: never worth it
+    assert read(100, page_workers_after=0) == [2]  # started at the second page
+    assert read(50) == []  # the default (10,000 orders) is not reached
+    # after (pages - 1) full pages the last page goes to the workers; one order more and none
+    assert read(50, page_workers_after=(pages - 1) * 50) == [2]
+    assert read(50, page_workers_after=(pages - 1) * 50 + 1) == []

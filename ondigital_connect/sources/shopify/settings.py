@@ -43,6 +43,11 @@ class ShopifySettings(BaseModel):
         description="Worker processes that validate and map order pages (0: this process "
                     "does it all). Reading in one process is bound by one core; on two cores, "
                     "2 workers read 15 to 25 % more orders per second (docs/performance.md).")
+    page_workers_after: int = Field(
+        default=10_000, ge=0,
+        description="Orders read in this process before the page workers start (counted in "
+                    "full pages). Starting them costs about a second of CPU, more than they "
+                    "save on a short sync, so a sync of fewer orders never starts them.")
 
     @field_validator("shop")
     @classmethod

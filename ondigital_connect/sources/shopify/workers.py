@@ -106,9 +106,10 @@ def arrow_rows(name: str, columns: Columns) -> pa.Table:
 class PageWorkers:
     """A pool of worker processes, forked from a fork server (see ``_context``).
 
-    Nothing starts until ``start`` (a read starts them at its second page, so a one-page
-    sync never does). Workers then start in the background; until the first one answers,
-    ``ready`` is False and the caller decodes pages itself, so no page waits for them.
+    Nothing starts until ``start`` (a read starts them once it has passed
+    ``page_workers_after`` orders, so a short sync never does). Workers then start in the
+    background; until the first one answers, ``ready`` is False and the caller decodes pages
+    itself, so no page waits for them.
     """
 
     def __init__(self, count: int, setup: WorkerSetup) -> None:
@@ -214,14 +215,18 @@ def batches_in_workers(
     pages: Iterator[P], workers: PageWorkers, batch_size: int, *,
     body: Callable[[P], bytes | None],
     here: Callable[[P], Decoded],
+    start_at: int = 1,
 ) -> Iterator[Batch]:
     """Batches of ``pages``, each decoded by a worker when ``body`` gives one and a worker
-    is up, else by ``here`` (in this process); always in page order."""
+    is up, else by ``here`` (in this process); always in page order.
+
+    The workers start at page index ``start_at`` (at least 1: a one-page read never starts
+    them), so a read shorter than that is done here alone."""
     queue: deque[tuple[P, Future[Decoded] | None]] = deque()
     depth = 2 * workers.count
     batch = ArrowBatch()
     for index, page in enumerate(pages):
-        if index == 1:  # more than one page: worth the workers
+        if index == max(start_at, 1):  # a read this long is worth the workers' start
             workers.start()
         content = body(page)
         queue.append((page, workers.submit(content)
