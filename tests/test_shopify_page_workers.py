@@ -244,9 +244,9 @@ def test_workers_start_only_once_a_read_passes_page_workers_after(
         source = ShopifySource(ShopifySettings(
             shop=business.shop_domain, token=TOKEN, base_url=shop.url,
             orders_page_size=page_size, page_workers=2, **settings), pseudonym_key=KEY)
-        read = sum(b.received for b in source.read("orders", window, batch_size=1000))
+        got = sum(b.received for b in source.read("orders", window, batch_size=1000))
         source.close()
-        assert read == total
+        assert got == total
         return list(started)
 
     assert read(250, page_workers_after=0) == []  # one page: never worth it

@@ -36,8 +36,8 @@ def sync() -> None:
 @click.option("--lookback-days", type=float, default=None, help="Override the stream lookback.")
 @click.option("--batch-size", type=int, default=None, help="Records per committed batch.")
 @click.option("--page-workers", type=click.IntRange(0, 16), default=2, show_default=True,
-              help="Worker processes that validate and map order pages, started only when "
-                   "there is more than one page; 0 reads in this process alone "
+              help="Worker processes that validate and map order pages, started only once "
+                   "10,000 orders have been read; 0 reads in this process alone "
                    "(see docs/performance.md).")
 @click.option("--currency", "reporting_currency", default=None,
               help="Reporting currency of the rebuild after the sync (default: the shop's).")

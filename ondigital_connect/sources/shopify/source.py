@@ -221,9 +221,9 @@ class ShopifySource:
         pages = self._pages(q.ORDERS, variables, "orders", s.orders_page_size, "orders",
                             skim=True)
         try:
-            start_at = max(1, -(-s.page_workers_after // s.orders_page_size))
+            full_pages = -(-s.page_workers_after // s.orders_page_size)  # read here first
             yield from batches_in_workers(pages, workers, batch_size, body=skimmed_body,
-                                          here=self._order_page_here, start_at=start_at)
+                                          here=self._order_page_here, start_at=full_pages)
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
